@@ -1,0 +1,35 @@
+-- opsbook roles: run once per database by an owner (postgres / supabase_admin).
+--
+-- opsbook_reader: the wall behind every runbook page. SELECT on exactly the schemas the
+-- runbooks read and nothing on vault. BYPASSRLS because every app table (and
+-- cron.job_run_details) has row-level security: a reader without it sees empty tables
+-- and every page would report all clear.
+-- opsbook_actor: the separate credentials of opslib.actions (kill switch, banner).
+-- It may update flags, publish banners and write audit rows; nothing else.
+--
+-- Production: create the roles with a password (ALTER ROLE ... PASSWORD) held in the
+-- on-call secret store, and point OPSBOOK_DATABASE_URL / OPSBOOK_ACTION_DATABASE_URL at them.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'opsbook_reader') THEN
+    CREATE ROLE opsbook_reader LOGIN BYPASSRLS NOINHERIT;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'opsbook_actor') THEN
+    CREATE ROLE opsbook_actor LOGIN BYPASSRLS NOINHERIT;
+  END IF;
+END $$;
+
+ALTER ROLE opsbook_reader SET default_transaction_read_only = on;
+ALTER ROLE opsbook_reader SET statement_timeout = '30s';
+
+GRANT USAGE ON SCHEMA public, auth, storage, cron, net, logs TO opsbook_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA public, auth, storage, cron, net, logs TO opsbook_reader;
+GRANT EXECUTE ON FUNCTION auth.uid(), auth.role() TO opsbook_reader;
+REVOKE ALL ON SCHEMA vault FROM opsbook_reader;
+
+GRANT USAGE ON SCHEMA public, auth TO opsbook_actor;
+GRANT SELECT ON public.feature_flags, public.banners, public.admin_audit_log, public.user_profiles TO opsbook_actor;
+GRANT UPDATE (enabled, metadata, updated_by) ON public.feature_flags TO opsbook_actor;
+GRANT INSERT ON public.banners, public.admin_audit_log TO opsbook_actor;
+GRANT UPDATE (is_active, ends_at) ON public.banners TO opsbook_actor;
+GRANT EXECUTE ON FUNCTION auth.uid(), auth.role() TO opsbook_actor;
