@@ -1,0 +1,163 @@
+"""The runbook's rules as data, evaluated by pure functions.
+
+A check names a measurement, the warning and critical thresholds (runbook §4-E and the
+domain pages), the severity each maps to, and, for exit conditions, how long the
+condition must hold. Evaluating a check is a pure function of the measured value.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from opslib.errors import ConfigError
+from opslib.results import Finding, Outcome, Severity
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule: `value <op> critical` → CRITICAL, else `value <op> warn` → WARN, else OK."""
+
+    id: str
+    title: str
+    section: str
+    unit: str
+    op: str
+    warn: float | None
+    critical: float | None
+    warn_severity: Severity
+    critical_severity: Severity
+    source: str = ""
+    min_sample: int = 0
+    hold_minutes: int | None = None
+    note: str = ""
+
+    def threshold_text(self) -> str:
+        parts = []
+        if self.warn is not None:
+            parts.append(f"경고 {self.op} {_fmt(self.warn)}{self.unit} ({self.warn_severity.value})")
+        if self.critical is not None:
+            parts.append(f"위험 {self.op} {_fmt(self.critical)}{self.unit} ({self.critical_severity.value})")
+        return " / ".join(parts)
+
+    def breached(self, value: float, level: float | None) -> bool:
+        return level is not None and _OPS[self.op](value, level)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def evaluate(
+    check: Check,
+    value: float | None,
+    *,
+    sample: int | None = None,
+    subject: str | None = None,
+    detail: str = "",
+    evidence: Sequence[Mapping[str, Any]] = (),
+) -> Finding:
+    """Pure: the finding for one measured value. None means nothing could be measured."""
+    base = {
+        "check": check.id,
+        "title": check.title,
+        "section": check.section,
+        "threshold": check.threshold_text(),
+        "subject": subject,
+        "unit": check.unit,
+        "evidence": tuple(evidence),
+    }
+    if value is None:
+        return Finding(outcome=Outcome.NOT_EVALUATED, value=None, detail=detail or "측정값 없음 (no data)", **base)
+    if sample is not None and sample < check.min_sample:
+        return Finding(
+            outcome=Outcome.NOT_EVALUATED,
+            value=_round(value),
+            detail=detail or f"표본 부족: {sample}건 < {check.min_sample}건 (too few events to judge)",
+            **base,
+        )
+    if check.breached(value, check.critical):
+        return Finding(outcome=Outcome.CRITICAL, severity=check.critical_severity, value=_round(value), detail=detail, **base)
+    if check.breached(value, check.warn):
+        return Finding(outcome=Outcome.WARN, severity=check.warn_severity, value=_round(value), detail=detail, **base)
+    return Finding(outcome=Outcome.OK, value=_round(value), detail=detail, **base)
+
+
+def error(check: Check, reason: str, subject: str | None = None) -> Finding:
+    """A check that could not run is ERROR, never OK."""
+    return Finding(
+        check=check.id,
+        title=check.title,
+        section=check.section,
+        threshold=check.threshold_text(),
+        subject=subject,
+        unit=check.unit,
+        outcome=Outcome.ERROR,
+        detail=reason,
+    )
+
+
+def _round(value: float) -> float | int:
+    if isinstance(value, int) or float(value).is_integer():
+        return int(value)
+    return round(float(value), 3)
+
+
+def _parse(domain: str, raw: Mapping[str, Any]) -> Check:
+    try:
+        op = raw["op"]
+        if op not in _OPS:
+            raise ConfigError(f"check {raw['id']}: op must be one of {sorted(_OPS)}")
+        return Check(
+            id=raw["id"],
+            title=raw["title"],
+            section=raw["section"],
+            unit=raw.get("unit", ""),
+            op=op,
+            warn=raw.get("warn"),
+            critical=raw.get("critical"),
+            warn_severity=Severity(raw.get("warn_severity", "P2")),
+            critical_severity=Severity(raw.get("critical_severity", "P0")),
+            source=raw.get("source", ""),
+            min_sample=int(raw.get("min_sample", 0)),
+            hold_minutes=raw.get("hold_minutes"),
+            note=raw.get("note", ""),
+        )
+    except KeyError as exc:
+        raise ConfigError(f"checks/{domain}.yaml: a check is missing the field {exc.args[0]!r}") from None
+
+
+@cache
+def catalogue() -> dict[str, Check]:
+    """Every check shipped with opslib, by id."""
+    found: dict[str, Check] = {}
+    folder = resources.files("opslib") / "checks"
+    for f in sorted(folder.iterdir(), key=lambda p: p.name):
+        if f.name.endswith(".yaml"):
+            domain = f.name.removesuffix(".yaml")
+            for raw in yaml.safe_load(f.read_text(encoding="utf-8"))["checks"]:
+                check = _parse(domain, raw)
+                if check.id in found:
+                    raise ConfigError(f"check id {check.id} is defined twice")
+                found[check.id] = check
+    return found
+
+
+def get(check_id: str) -> Check:
+    try:
+        return catalogue()[check_id]
+    except KeyError:
+        raise ConfigError(f"no check with id {check_id!r}") from None
