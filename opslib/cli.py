@@ -1,0 +1,282 @@
+"""`opsbook`: run runbook pages, the embedded demo database, and guarded actions.
+
+Heavy imports (papermill, pandas, the seeder) happen inside the commands so that
+`--help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EPILOG = """\
+exit codes: 0 PASS · 1 FAIL (P0/P1 found: mitigate, declare in #ops-incidents) · 2 usage error ·
+3 CONDITIONAL_PASS (1-2 P2/P3 issues) · 4 ERROR (could not judge; bundle kept) · 5 database unreachable
+
+database: --database-url, else $OPSBOOK_DATABASE_URL, else the embedded demo database
+(`opsbook db start`). Actions use $OPSBOOK_ACTION_DATABASE_URL (separate credentials).
+"""
+
+
+def _exit_codes():  # -> type[ExitCode]
+    from opslib.runner import ExitCode
+
+    return ExitCode
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"opsbook: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="opsbook",
+        description="Executable on-call runbook pages (OPS_RUNBOOK.md): measure, decide, leave evidence.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    run = sub.add_parser(
+        "run",
+        help="execute a runbook page and write its evidence bundle",
+        description="Execute a runbook notebook headlessly (papermill) and write evidence/<run-id>/: "
+        "executed .ipynb, .html report, result.json, manifest.json.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("runbook", help="runbook id, e.g. payments (see `opsbook list`)")
+    run.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        help="set a notebook parameter (repeatable), e.g. -p window_minutes 30",
+    )
+    run.add_argument("-f", "--parameters-file", metavar="YAML", help="parameters from a YAML file (no secrets)")
+    run.add_argument("--database-url", metavar="URL", help="PostgreSQL URL of the app database (read-only role)")
+    run.add_argument("--out", default="evidence", metavar="DIR", help="where run folders are written (default: ./evidence)")
+    run.add_argument("--wi", metavar="WI-ID", help="work item id to attach the evidence to, e.g. WI-042")
+    run.add_argument("--cell-timeout", type=int, default=300, metavar="S", help="stop a cell after S seconds (default 300)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    demo = sub.add_parser(
+        "demo",
+        help="start the embedded database, seed it with an incident, run the payments page",
+        description="Start the embedded PostgreSQL, load the app contract, seed realistic data with one "
+        "injected incident, execute the payments page and print what it found.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument("--out", default="evidence", metavar="DIR", help="where run folders are written (default: ./evidence)")
+    demo.add_argument("--scenario", default="webhook_secret_mismatch", help="incident to inject (see `opsbook db scenarios`)")
+    demo.add_argument("--scale", type=int, default=10, help="data volume multiplier (default 10: hundreds of thousands of rows)")
+
+    sub.add_parser("list", help="list the runbook pages and their parameters", description="List runbook pages.")
+
+    verify = sub.add_parser("verify", help="check a run folder against its manifest", description="Verify SHA-256 of a bundle.")
+    verify.add_argument("folder", help="a run folder written by `opsbook run`")
+
+    dbp = sub.add_parser("db", help="the embedded demo PostgreSQL", description="Manage the embedded PostgreSQL.")
+    dbsub = dbp.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
+    dbsub.required = True
+    dbsub.add_parser("start", help="start it (initialise and load the contract on first use); safe twice")
+    dbsub.add_parser("stop", help="stop it")
+    dbsub.add_parser("status", help="is it running, where is its data")
+    url = dbsub.add_parser("url", help="print the connection URL (no password: local socket, trust)")
+    url.add_argument("--role", choices=["reader", "admin"], default="reader", help="reader (pages) or admin (seed, actions)")
+    seed = dbsub.add_parser("seed", help="recreate the demo database and fill it with realistic data")
+    seed.add_argument("--scenario", default="healthy", help="incident to inject (default healthy)")
+    seed.add_argument("--scale", type=int, default=1, help="data volume multiplier (1: seconds; 10: demo; ~250: 10 M ledger rows)")
+    dbsub.add_parser("scenarios", help="list the incident scenarios and their ground truth")
+
+    act = sub.add_parser(
+        "action",
+        help="guarded write actions (dry-run unless --confirm)",
+        description="Runbook mitigations that write. Dry-run by default: shows the exact before/after. "
+        "Executes only with --confirm <action-name>, writing the audit row in the same transaction.",
+    )
+    act.add_argument("name", help="action name: payments-kill-switch | payments-maintenance-banner")
+    act.add_argument("--confirm", metavar="NAME", help="repeat the action name to execute it for real")
+    act.add_argument("--reason", default="", help="why (goes into the audit row)")
+    act.add_argument("--wi", metavar="WI-ID", default="", help="work item id for the audit row")
+    act.add_argument("--operator", default="", help="who is acting (admin user id or name) for the audit row")
+    act.add_argument("--undo", action="store_true", help="reverse the action (kill switch back on / banner off)")
+    act.add_argument("--database-url", metavar="URL", help="action credentials (default $OPSBOOK_ACTION_DATABASE_URL)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from opslib.errors import ConfigError, DatabaseUnavailable, OpsbookError
+
+    codes = _exit_codes()
+    try:
+        handler = {
+            "run": _cmd_run,
+            "demo": _cmd_demo,
+            "list": _cmd_list,
+            "verify": _cmd_verify,
+            "db": _cmd_db,
+            "action": _cmd_action,
+        }[args.command]
+        return int(handler(args))
+    except ConfigError as exc:
+        print(f"opsbook: error: {exc}", file=sys.stderr)
+        return int(codes.USAGE)
+    except DatabaseUnavailable as exc:
+        print(f"opsbook: error: {exc}", file=sys.stderr)
+        return int(codes.DATABASE_UNAVAILABLE)
+    except OpsbookError as exc:
+        print(f"opsbook: error: {exc}", file=sys.stderr)
+        return int(codes.ERROR)
+    except KeyboardInterrupt:
+        print("opsbook: interrupted", file=sys.stderr)
+        return 130
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from opslib import runbooks, runner
+
+    given: dict[str, object] = {}
+    if args.parameters_file:
+        given.update(runbooks.load_parameter_file(args.parameters_file))
+    for name, value in args.parameter:
+        given[name] = value
+    result = runner.run(
+        args.runbook,
+        given,
+        database_url=args.database_url,
+        out_dir=Path(args.out),
+        wi_id=args.wi,
+        cell_timeout=args.cell_timeout,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    runner.print_summary(result)
+    return int(result.exit_code)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import time
+
+    from opslib import db, embedded, runner
+    from opslib.seed import seed
+    from opslib.seed.scenarios import SCENARIOS
+
+    if args.scenario not in SCENARIOS:
+        from opslib.errors import ConfigError
+
+        raise ConfigError(f"unknown scenario {args.scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    if db.configured_url():
+        print(f"note: {db.ENV_URL} is set; the demo still uses its own embedded database", file=sys.stderr)
+    t0 = time.perf_counter()
+    print("starting the embedded PostgreSQL ...", flush=True)
+    embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
+    print(f"seeding scale {args.scale} with scenario {args.scenario} ...", flush=True)
+    report = seed(embedded.libpq_url(embedded.DEFAULT_DATABASE), scale=args.scale, scenario=args.scenario,
+                  progress=lambda msg: print(f"  {msg}", flush=True))
+    rows = sum(report.row_counts.values())
+    print(f"  {rows:,} rows in {report.seconds:.1f} s (data up to {report.as_of.isoformat()})", flush=True)
+    print("running the payments page ...", flush=True)
+    reader = embedded.url(embedded.DEFAULT_DATABASE, user=embedded.READER_ROLE)
+    result = runner.run("payments", {"until": report.as_of.isoformat()}, database_url=reader, out_dir=Path(args.out))
+    runner.print_summary(result)
+    expected = SCENARIOS[args.scenario].expected
+    fired = {(f.check, f.subject) for f in result.findings if f.outcome.is_problem}
+    missed = [e for e in expected if not any(c == e.check and (e.subject is None or s == e.subject) for c, s in fired)]
+    print(f"demo finished in {time.perf_counter() - t0:.1f} s")
+    if result.verdict.value == "ERROR":
+        return int(result.exit_code)
+    if missed:
+        print(f"the page missed the injected incident: {', '.join(e.check for e in missed)}", file=sys.stderr)
+        return int(runner.ExitCode.ERROR)
+    print(f"the page found the injected incident ({args.scenario}). Open the report above, or step through "
+          "notebooks/payments.ipynb in JupyterLab (`jupyter lab notebooks/payments.ipynb`).")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from opslib import runbooks
+
+    for rb in runbooks.RUNBOOKS.values():
+        print(f"{rb.id:<10} {rb.section}  {rb.title}")
+        for spec in rb.parameters().values():
+            print(f"    {spec.name:<20} {spec.type:<5} default {spec.default!r:<12} {spec.help}")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from opslib import evidence
+
+    problems = evidence.verify(Path(args.folder))
+    for p in problems:
+        print(f"  {p}")
+    print("intact" if not problems else f"{len(problems)} problem(s)")
+    return 0 if not problems else int(_exit_codes().ERROR)
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from opslib import embedded
+
+    cmd = args.db_command
+    if cmd == "start":
+        st = embedded.start()
+        if not embedded.database_exists(embedded.DEFAULT_DATABASE):
+            embedded.create_contract_database(embedded.DEFAULT_DATABASE)
+            print(f"created {embedded.DEFAULT_DATABASE} with the app contract (empty: `opsbook db seed` fills it)")
+        print(f"running (pid {st.pid}) · data {st.data_dir}")
+    elif cmd == "stop":
+        embedded.stop()
+        print("stopped")
+    elif cmd == "status":
+        st = embedded.status()
+        print(f"{'running' if st.running else 'stopped'} · data {st.data_dir}" + (f" · pid {st.pid}" if st.pid else ""))
+        return 0 if st.running else 1
+    elif cmd == "url":
+        user = embedded.READER_ROLE if args.role == "reader" else "postgres"
+        print(embedded.url(embedded.DEFAULT_DATABASE, user=user))
+    elif cmd == "seed":
+        from opslib.seed import seed
+        from opslib.seed.scenarios import SCENARIOS
+
+        if args.scenario not in SCENARIOS:
+            from opslib.errors import ConfigError
+
+            raise ConfigError(f"unknown scenario {args.scenario!r}: choose one of {', '.join(SCENARIOS)}")
+        embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
+        report = seed(embedded.libpq_url(embedded.DEFAULT_DATABASE), scale=args.scale, scenario=args.scenario,
+                      progress=lambda msg: print(f"  {msg}", flush=True))
+        for table, n in sorted(report.row_counts.items()):
+            print(f"  {table:<36} {n:>12,}")
+        print(f"seeded {args.scenario} at scale {args.scale} in {report.seconds:.1f} s (data up to {report.as_of.isoformat()})")
+    elif cmd == "scenarios":
+        from opslib.seed.scenarios import SCENARIOS
+
+        for sc in SCENARIOS.values():
+            stage = sc.stage.value if sc.stage else "-"
+            print(f"{sc.name:<26} stage {stage:<9} {sc.title}")
+            for e in sc.expected:
+                print(f"    expects {e.check}{'[' + e.subject + ']' if e.subject else ''} at {e.severity.value}")
+    return 0
+
+
+def _cmd_action(args: argparse.Namespace) -> int:
+    from opslib import actions
+
+    outcome = actions.perform(
+        args.name,
+        confirm=args.confirm,
+        reason=args.reason,
+        wi_id=args.wi,
+        operator=args.operator,
+        undo=args.undo,
+        database_url=args.database_url,
+    )
+    print(outcome.describe())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

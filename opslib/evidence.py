@@ -1,0 +1,157 @@
+"""The evidence bundle of one run: executed notebook, HTML report, result.json, manifest.json.
+
+A run folder is created exclusively (never overwritten), filled whether the notebook
+succeeded or not, scanned for secrets, and sealed with a SHA-256 manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets as pysecrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from opslib.masking import SECRET_PATTERNS
+from opslib.page import FINDINGS_MIME, RESULT_MIME
+from opslib.results import Finding
+
+MANIFEST = "manifest.json"
+RESULT = "result.json"
+REDACTED = "***REDACTED***"
+
+
+def new_run_folder(out_dir: Path, runbook: str, started: datetime, wi_id: str = "") -> Path:
+    """evidence/<runbook>_<UTC stamp>[_<WI>]_<random>: unique, created exclusively."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    wi = f"_{re.sub(r'[^A-Za-z0-9_-]', '', wi_id)}" if wi_id else ""
+    for _ in range(20):
+        folder = out_dir / f"{runbook}_{stamp}{wi}_{pysecrets.token_hex(3)}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise RuntimeError(f"could not create a new run folder under {out_dir}")
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What the executed notebook reported about itself."""
+
+    findings: tuple[Finding, ...]
+    result: Mapping[str, Any] | None
+
+
+def collect(nb: Any) -> Collected:
+    """Read the opsbook MIME outputs back from an executed (possibly partial) notebook."""
+    found: list[Finding] = []
+    result: Mapping[str, Any] | None = None
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if FINDINGS_MIME in data:
+                found.extend(Finding.from_json(f) for f in data[FINDINGS_MIME]["findings"])
+            if RESULT_MIME in data:
+                result = data[RESULT_MIME]
+    return Collected(tuple(found), result)
+
+
+def export_html(nb: Any, target: Path) -> None:
+    """Self-contained report: code hidden, charts inline, nothing fetched from a CDN."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import Preprocessor
+
+    class DropStderr(Preprocessor):
+        """Kernel warnings on stderr are noise for the reader of a report."""
+
+        def preprocess_cell(self, cell, resources, index):  # type: ignore[no-untyped-def]
+            if cell.get("cell_type") == "code":
+                cell.outputs = [
+                    o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                ]
+            return cell, resources
+
+    templates = resources.files("opslib") / "templates"
+    exporter = HTMLExporter(
+        template_name="opsbook_report",
+        extra_template_basedirs=[str(templates)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    exporter.register_preprocessor(DropStderr(), enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
+    target.write_text(body, encoding="utf-8")
+
+
+def write_json(path: Path, payload: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def scrub_secrets(folder: Path, values: Iterable[str]) -> list[str]:
+    """Redact secret-looking strings and known secret values in every file; say where (never what)."""
+    known = sorted({v for v in values if v and len(v) >= 6}, key=len, reverse=True)
+    leaks: list[str] = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != MANIFEST):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        cleaned = text
+        kinds: list[str] = []
+        for value in known:
+            if value in cleaned:
+                cleaned = cleaned.replace(value, REDACTED)
+                kinds.append("a configured secret value")
+        for name, pattern in SECRET_PATTERNS.items():
+            cleaned, n = pattern.subn(REDACTED, cleaned)
+            if n:
+                kinds.append(name)
+        if cleaned != text:
+            path.write_text(cleaned, encoding="utf-8")
+            leaks.append(f"{path.name} ({', '.join(sorted(set(kinds)))})")
+    return leaks
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_manifest(folder: Path) -> Path:
+    files = [
+        {"path": p.name, "bytes": p.stat().st_size, "sha256": sha256(p)}
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name != MANIFEST
+    ]
+    target = folder / MANIFEST
+    write_json(target, {"algorithm": "sha256", "files": files})
+    return target
+
+
+def verify(folder: Path) -> list[str]:
+    """Problems found when checking a bundle against its manifest (empty list = intact)."""
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return [f"{folder} has no {MANIFEST}"]
+    listed = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    problems = []
+    names = {f["path"] for f in listed}
+    for entry in listed:
+        p = folder / entry["path"]
+        if not p.is_file():
+            problems.append(f"{entry['path']} is missing")
+        elif sha256(p) != entry["sha256"]:
+            problems.append(f"{entry['path']} was changed after the run (SHA-256 differs)")
+    for p in folder.iterdir():
+        if p.is_file() and p.name != MANIFEST and p.name not in names:
+            problems.append(f"{p.name} is not in the manifest")
+    return problems

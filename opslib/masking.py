@@ -1,0 +1,126 @@
+"""Masking personal identifiers, and keeping secrets out of anything that leaves the process.
+
+Evidence (notebook output, HTML, JSON, logs) shows emails, phones, IPs and user ids
+masked; secrets are never shown at all and a final scan fails a run that leaks one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+)[A-Za-z0-9.-]*")
+_PHONE = re.compile(r"(?:\+82[- ]?0?|\b0)1[016789][- ]?\d{3,4}[- ]?\d{2}(\d{2})\b")
+_UUID = re.compile(r"\b([0-9a-fA-F]{8})-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_IPV4 = re.compile(r"\b(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}\b")
+
+# Column names whose values are personal identifiers, whatever they look like.
+PII_COLUMNS = {
+    "email",
+    "phone",
+    "ip",
+    "source_ip",
+    "user_agent",
+    "user_id",
+    "payer_id",
+    "actor_id",
+    "recipient_id",
+    "admin_id",
+    "fan_id",
+    "customer_key",
+}
+
+
+def mask_email(value: str) -> str:
+    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)[:1]}***", value)
+
+
+def mask_uuid(value: str) -> str:
+    return _UUID.sub(lambda m: f"{m.group(1)[:4]}…", value)
+
+
+def mask_ip(value: str) -> str:
+    try:
+        ip = ipaddress.ip_address(value.split("/")[0])
+    except ValueError:
+        return _IPV4.sub(lambda m: f"{m.group(1)}.{m.group(2)}.x.x", value)
+    if ip.version == 4:
+        a, b, _, _ = str(ip).split(".")
+        return f"{a}.{b}.x.x"
+    return str(ip).split(":")[0] + ":…"
+
+
+def mask_text(value: str) -> str:
+    """Mask every identifier-looking token in free text."""
+    value = mask_email(value)
+    value = mask_uuid(value)
+    value = _PHONE.sub(lambda m: f"010-****-**{m.group(1)}", value)
+    return _IPV4.sub(lambda m: f"{m.group(1)}.{m.group(2)}.x.x", value)
+
+
+def mask_value(column: str, value: Any) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return value
+    col = column.lower()
+    if isinstance(value, uuid.UUID):
+        value = str(value)
+    if col in PII_COLUMNS:
+        text = str(value)
+        if col in ("ip", "source_ip"):
+            return mask_ip(text)
+        if col == "email":
+            return mask_email(text)
+        if col == "user_agent":
+            return text.split("/")[0] + "/…"
+        if _UUID.fullmatch(text):
+            return mask_uuid(text)
+        return text[:2] + "***"
+    if isinstance(value, str):
+        return mask_text(value)
+    return value
+
+
+def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with personal identifiers masked in every text-like column."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype).startswith(("string", "str")):
+            out[col] = [mask_value(str(col), v) for v in out[col]]
+    return out
+
+
+def mask_records(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+    return tuple({k: mask_value(k, v) for k, v in row.items()} for row in rows)
+
+
+# --- secrets -------------------------------------------------------------------------
+
+SECRET_NAME = re.compile(r"(pass(word)?|secret|token|api[_-]?key|service[_-]?role|jwt|private)", re.IGNORECASE)
+# Things that look like secrets wherever they appear.
+SECRET_PATTERNS = {
+    "jwt": re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    "standard-webhooks secret": re.compile(r"whsec_[A-Za-z0-9+/=]{16,}"),
+    "url with password": re.compile(r"postgres(?:ql)?(?:\+\w+)?://[^:/@\s]+:(?!\*\*\*)[^@\s]+@"),
+    "supabase secret key": re.compile(r"sb_secret_[A-Za-z0-9_-]{16,}"),
+}
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(SECRET_NAME.search(name))
+
+
+def redact_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters as they may be written to result.json: secret-looking names removed."""
+    return {k: ("***" if is_secret_name(k) else v) for k, v in params.items()}
+
+
+def find_secrets(text: str, extra_values: Iterable[str] = ()) -> list[str]:
+    """Names of the secret kinds found in text (never the values themselves)."""
+    hits = [name for name, pattern in SECRET_PATTERNS.items() if pattern.search(text)]
+    hits += ["a configured secret value" for v in extra_values if v and len(v) >= 6 and v in text]
+    return hits

@@ -1,0 +1,176 @@
+"""The runbook pages opsbook can run, and how their parameters are checked before a run.
+
+Parameter names, types and defaults come from each notebook's tagged `parameters`
+cell (papermill's own inspection), so the notebook stays the single source of truth;
+values are then checked by the runbook's validator so that a bad value is a usage
+error before any kernel starts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from opslib import timewindow
+from opslib.errors import ConfigError
+
+
+def notebooks_dir() -> Path:
+    override = os.environ.get("OPSBOOK_NOTEBOOKS")
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def parameters_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "parameters"
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    name: str
+    type: str  # "int" | "float" | "str" | "bool"
+    default: Any
+    help: str
+
+
+@dataclass(frozen=True)
+class Runbook:
+    id: str
+    section: str
+    title: str
+    validate: Callable[[Mapping[str, Any]], None]
+
+    @property
+    def notebook(self) -> Path:
+        return notebooks_dir() / f"{self.id}.ipynb"
+
+    def parameters(self) -> dict[str, ParameterSpec]:
+        return _inspect(str(self.notebook))
+
+
+@cache
+def _inspect(path: str) -> dict[str, ParameterSpec]:
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        raise ConfigError(f"{Path(path).name} has no cell tagged `parameters`")
+    specs: dict[str, ParameterSpec] = {}
+    # papermill.inspect_notebook would do this too, but importing papermill costs ~0.4 s
+    # and `--help` must answer at once; the parameters cell is plain `name = literal  # help`.
+    for line in cell.source.splitlines():
+        code, _, comment = line.partition("#")
+        if "=" not in code:
+            continue
+        name, _, literal = code.partition("=")
+        try:
+            value = ast.literal_eval(literal.strip())
+        except (ValueError, SyntaxError):
+            continue
+        specs[name.strip()] = ParameterSpec(name.strip(), type(value).__name__, value, comment.strip())
+    return specs
+
+
+def _validate_payments(values: Mapping[str, Any]) -> None:
+    timewindow.window_from_parameters(
+        str(values.get("since", "")), str(values.get("until", "")), int(values.get("window_minutes", 60))
+    )
+    if values.get("business_date"):
+        timewindow.parse_day(str(values["business_date"]), name="business_date")
+    export = str(values.get("pg_export_path", "") or "")
+    if export and not Path(export).is_file():
+        raise ConfigError(f"parameter pg_export_path={export!r}: no such file")
+    if int(values.get("exit_hold_minutes", 30)) <= 0:
+        raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
+    env = str(values.get("environment", "demo"))
+    if env not in ("demo", "staging", "production"):
+        raise ConfigError(f"parameter environment={env!r} must be one of demo, staging, production")
+
+
+RUNBOOKS: dict[str, Runbook] = {
+    "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
+}
+
+
+def get(runbook_id: str) -> Runbook:
+    try:
+        rb = RUNBOOKS[runbook_id]
+    except KeyError:
+        known = ", ".join(sorted(RUNBOOKS))
+        raise ConfigError(f"unknown runbook {runbook_id!r}: choose one of {known} (see `opsbook list`)") from None
+    if not rb.notebook.is_file():
+        raise ConfigError(f"the notebook for {runbook_id!r} is missing at {rb.notebook}")
+    return rb
+
+
+def coerce(spec: ParameterSpec, raw: Any) -> Any:
+    """Turn a CLI/YAML value into the type the notebook declares, or say clearly why not."""
+    if spec.type == "str":
+        return "" if raw is None else str(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+    else:
+        text = raw
+    try:
+        if spec.type == "int":
+            if isinstance(text, bool):
+                raise ValueError
+            return int(text)
+        if spec.type == "float":
+            return float(text)
+        if spec.type == "bool":
+            if isinstance(text, bool):
+                return text
+            lowered = str(text).lower()
+            if lowered in ("true", "1", "yes", "on"):
+                return True
+            if lowered in ("false", "0", "no", "off"):
+                return False
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(f"parameter {spec.name}={raw!r} is not a valid {spec.type} ({spec.help})") from None
+    return raw
+
+
+def resolve_parameters(rb: Runbook, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults from the notebook, overridden by `given`; unknown names and bad values are errors."""
+    specs = rb.parameters()
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        raise ConfigError(
+            f"unknown parameter {unknown[0]!r} for runbook {rb.id}: known parameters are {', '.join(specs)}"
+        )
+    values = {name: spec.default for name, spec in specs.items()}
+    for name, raw in given.items():
+        values[name] = coerce(specs[name], raw)
+    rb.validate(values)
+    return values
+
+
+def load_parameter_file(path: str | Path) -> dict[str, Any]:
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"parameter file {p} does not exist")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"parameter file {p} is not valid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"parameter file {p} must be a mapping of name: value")
+    from opslib.masking import is_secret_name
+
+    secret = [k for k in data if is_secret_name(str(k))]
+    if secret:
+        raise ConfigError(
+            f"parameter file {p} holds a secret-looking key {secret[0]!r}: secrets come from the environment, never a file"
+        )
+    # YAML turns 2026-11-25 into a date; the notebook expects text.
+    return {str(k): (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}

@@ -1,0 +1,42 @@
+"""Before measuring: can this role see the rows? An RLS-blind role must not report all clear."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from opslib import queries
+from opslib.errors import QueryFailed
+from opslib.results import Finding, Outcome
+
+CHECK_ID = "opsbook.role_visibility"
+TITLE = "읽기 권한 / RLS 가시성 (can the role see every row?)"
+SECTION = "DESIGN: read-only wall"
+EXPECTED_TABLES = 20
+
+
+def check(conn: Connection) -> tuple[Finding, ...]:
+    try:
+        frame = queries.run(conn, "common.role_visibility").frame
+    except QueryFailed as exc:
+        return (_finding(Outcome.ERROR, str(exc)),)
+    missing = EXPECTED_TABLES - len(frame)
+    blind = frame[frame["rls_enabled"] & ~frame["sees_all_rows"]]
+    denied = frame[~frame["can_select"]]
+    problems = []
+    if missing:
+        problems.append(f"{missing}개 계약 테이블이 없음 (contract tables missing)")
+    if not denied.empty:
+        names = ", ".join(f"{s}.{t}" for s, t in zip(denied.schema_name, denied.table_name, strict=True))
+        problems.append(f"SELECT 권한 없음: {names}")
+    if not blind.empty:
+        names = ", ".join(f"{s}.{t}" for s, t in zip(blind.schema_name, blind.table_name, strict=True))
+        problems.append(
+            f"RLS 때문에 행이 보이지 않음 (role lacks BYPASSRLS; tables would look empty): {names}"
+        )
+    if problems:
+        return (_finding(Outcome.ERROR, "; ".join(problems), value=len(blind) + len(denied) + missing),)
+    return (_finding(Outcome.OK, f"{len(frame)}개 테이블 모두 조회 가능 (all rows visible)", value=0),)
+
+
+def _finding(outcome: Outcome, detail: str, value: int | None = None) -> Finding:
+    return Finding(check=CHECK_ID, outcome=outcome, section=SECTION, title=TITLE, value=value, detail=detail, unit="")
