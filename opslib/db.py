@@ -70,7 +70,7 @@ def resolve_url(explicit: str | None = None, *, action: bool = False) -> URL:
             "the embedded demo database is empty: run `opsbook demo` (or `opsbook db seed`) first, "
             f"or set {ENV_URL}"
         )
-    role = "postgres" if action else embedded.READER_ROLE
+    role = embedded.ACTOR_ROLE if action else embedded.READER_ROLE
     return make_url(embedded.url(embedded.DEFAULT_DATABASE, user=role))
 
 

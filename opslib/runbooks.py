@@ -55,6 +55,9 @@ class Runbook:
 def _inspect(path: str) -> dict[str, ParameterSpec]:
     import ast
 
+    from opslib import fastimport
+
+    fastimport.skip_slow_format_checkers()
     import nbformat
 
     nb = nbformat.read(path, as_version=4)

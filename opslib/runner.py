@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from opslib import db, evidence, runbooks
+from opslib import db, evidence, fastimport, runbooks
 from opslib.errors import ConfigError, OpsbookError
 from opslib.masking import is_secret_name, redact_parameters
 from opslib.results import Finding, Verdict, decide
@@ -164,6 +164,7 @@ def _execute(
 ) -> tuple[str | None, str | None]:
     import logging
 
+    fastimport.skip_slow_format_checkers()
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -217,6 +218,7 @@ def _seal(
     error_kind: str | None,
     url: str | None,
 ) -> RunResult:
+    fastimport.skip_slow_format_checkers()
     import nbformat
 
     collected = evidence.Collected((), None)

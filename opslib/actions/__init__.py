@@ -1,0 +1,168 @@
+"""The only code that writes: runbook mitigations as guarded, audited, idempotent actions.
+
+Every action is a dry-run unless `confirm` repeats the action's name. A dry-run reads
+the current state and shows the exact before/after and the audit row it would write;
+it never opens a writable transaction. A confirmed run locks the row, changes it and
+writes its `admin_audit_log` row in one transaction, and changes nothing when the
+target is already in the wanted state (idempotent). Actions connect with their own
+credentials ($OPSBOOK_ACTION_DATABASE_URL), never the pages' read-only role.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from opslib import db, queries
+from opslib.errors import ActionRefused, DatabaseUnavailable
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """Who asks for what and why: goes into the audit row."""
+
+    reason: str = ""
+    wi_id: str = ""
+    operator: str = ""  # admin auth.users id (uuid) or a name
+    undo: bool = False
+
+    @property
+    def operator_uuid(self) -> str:
+        try:
+            return str(uuid.UUID(self.operator))
+        except ValueError:
+            return ""
+
+    def note(self) -> dict[str, str]:
+        return {
+            "reason": self.reason,
+            "wi_id": self.wi_id,
+            "operator": self.operator,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "via": "opsbook",
+        }
+
+    def audit_reason(self, default: str) -> str:
+        parts = [self.reason or default]
+        if self.wi_id:
+            parts.append(f"WI {self.wi_id}")
+        if self.operator and not self.operator_uuid:
+            parts.append(f"by {self.operator}")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    """What an action did (or, dry-run, would do)."""
+
+    name: str
+    target: str
+    executed: bool
+    changed: bool
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    audit_rows: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+    message: str = ""
+
+    def describe(self) -> str:
+        mode = "EXECUTED" if self.executed else "DRY-RUN (nothing written)"
+        lines = [f"{self.name} · {self.target} · {mode}", self.message]
+        if self.before is not None or self.after is not None:
+            keys = sorted(set(self.before or {}) | set(self.after or {}))
+            for k in keys:
+                b = (self.before or {}).get(k)
+                a = (self.after or {}).get(k)
+                mark = "→" if b != a else "="
+                lines.append(f"  {k}: {_short(b)} {mark} {_short(a)}")
+        for row in self.audit_rows:
+            lines.append(f"  audit: admin_audit_log {row.get('action')} on {row.get('target_type')}/{row.get('target_id')}")
+        return "\n".join(line for line in lines if line)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+@contextmanager
+def writable(database_url: str | None) -> Iterator[Connection]:
+    """One read-write transaction on the action credentials, with short timeouts."""
+    url = db.resolve_url(database_url, action=True)
+    eng = db.engine(url)
+    try:
+        conn = eng.connect()
+    except sa.exc.OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot reach the database at {db.display_url(url)}: {db._first_line(exc.orig)}") from None
+    try:
+        with conn.begin():
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 10000")
+            conn.exec_driver_sql("SET LOCAL lock_timeout = 3000")
+            conn.execute(sa.text("SELECT set_config('application_name', 'opsbook/action', true)"))
+            yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def readable(database_url: str | None) -> Iterator[Connection]:
+    url = db.resolve_url(database_url, action=True)
+    with db.read_only(url, "action-dry-run") as conn:
+        yield conn
+
+
+def set_claims(conn: Connection, request: ActionRequest) -> None:
+    """auth.uid() in the contract's audit trigger reads the JWT claims: name the operator."""
+    if request.operator_uuid:
+        claims = json.dumps({"sub": request.operator_uuid, "role": "service_role"})
+        conn.execute(sa.text("SELECT set_config('request.jwt.claims', :c, true)"), {"c": claims})
+
+
+def audit_rows(conn: Connection, target_type: str, target_id: str) -> tuple[dict[str, Any], ...]:
+    frame = queries.run(conn, "actions.audit_rows_in_tx", {"target_type": target_type, "target_id": target_id}).frame
+    return tuple(frame.to_dict("records"))
+
+
+def require_confirmation(name: str, confirm: str | None) -> bool:
+    """True to execute; False for a dry-run. A wrong confirmation is refused, not ignored."""
+    if not confirm:
+        return False
+    if confirm != name:
+        raise ActionRefused(f"confirmation {confirm!r} does not match the action name {name!r}; nothing was written")
+    return True
+
+
+ACTIONS: dict[str, Callable[..., ActionOutcome]] = {}
+
+
+def register(name: str) -> Callable[[Callable[..., ActionOutcome]], Callable[..., ActionOutcome]]:
+    def deco(fn: Callable[..., ActionOutcome]) -> Callable[..., ActionOutcome]:
+        ACTIONS[name] = fn
+        return fn
+
+    return deco
+
+
+def perform(
+    name: str,
+    *,
+    confirm: str | None = None,
+    reason: str = "",
+    wi_id: str = "",
+    operator: str = "",
+    undo: bool = False,
+    database_url: str | None = None,
+) -> ActionOutcome:
+    from opslib.actions import banner, killswitch  # noqa: F401  # registers the actions
+
+    if name not in ACTIONS:
+        raise ActionRefused(f"unknown action {name!r}: choose one of {', '.join(sorted(ACTIONS))}")
+    request = ActionRequest(reason=reason, wi_id=wi_id, operator=operator, undo=undo)
+    return ACTIONS[name](request, confirm=confirm, database_url=database_url)
