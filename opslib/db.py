@@ -92,8 +92,8 @@ def _engine(url: str) -> Engine:
 
 
 def engine(url: URL | str) -> Engine:
-    text = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
-    return _engine(text)
+    u = normalise_url(url) if isinstance(url, str) else url.set(drivername="postgresql+psycopg")
+    return _engine(u.render_as_string(hide_password=False))
 
 
 @contextmanager
@@ -108,7 +108,7 @@ def read_only(
         conn = eng.connect()
     except sa.exc.OperationalError as exc:
         raise DatabaseUnavailable(
-            f"cannot reach the database at {display_url(url)}: {_first_line(exc.orig)}"
+            f"cannot reach the database at {display_url(eng.url)}: {_first_line(exc.orig)}"
         ) from None
     try:
         conn = conn.execution_options(postgresql_readonly=True)

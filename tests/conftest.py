@@ -1,0 +1,106 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, fresh contract databases, seeded drills.
+
+Everything runs against a real PostgreSQL over a real connection; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+# Before opslib.embedded is imported anywhere: this session's own cluster, never the user's.
+_HOME = Path(tempfile.mkdtemp(prefix="opsbook-test-"))
+os.environ["OPSBOOK_HOME"] = str(_HOME)
+os.environ.pop("OPSBOOK_DATABASE_URL", None)
+os.environ.pop("OPSBOOK_ACTION_DATABASE_URL", None)
+
+from opslib import embedded  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@dataclass(frozen=True)
+class ContractDB:
+    name: str
+
+    @property
+    def admin(self) -> str:
+        """psycopg (libpq) URL, superuser: for writing fixtures."""
+        return embedded.libpq_url(self.name)
+
+    @property
+    def reader(self) -> str:
+        """SQLAlchemy URL of the read-only page role."""
+        return embedded.url(self.name, user=embedded.READER_ROLE)
+
+    @property
+    def actor(self) -> str:
+        return embedded.url(self.name, user=embedded.ACTOR_ROLE)
+
+
+@dataclass(frozen=True)
+class SeededDB:
+    db: ContractDB
+    scenario: str
+    as_of: datetime
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedded_server() -> Iterator[None]:
+    embedded.start()
+    yield
+    embedded.stop()
+
+
+def _create(prefix: str) -> ContractDB:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    embedded.create_contract_database(name, replace=True)
+    return ContractDB(name)
+
+
+def _drop(db: ContractDB) -> None:
+    import psycopg
+
+    with psycopg.connect(embedded.libpq_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def contract_db() -> Iterator[ContractDB]:
+    """A fresh, empty database with exactly the app contract loaded."""
+    db = _create("t")
+    yield db
+    _drop(db)
+
+
+_SEEDED: dict[str, SeededDB] = {}
+
+
+@pytest.fixture(scope="session")
+def seeded():
+    """seeded(scenario) -> SeededDB at scale 1, seeded once per scenario per session."""
+    from opslib.seed import seed
+
+    def get(scenario: str) -> SeededDB:
+        if scenario not in _SEEDED:
+            db = _create(f"s_{scenario[:20]}")
+            report = seed(db.admin, scale=1, scenario=scenario)
+            _SEEDED[scenario] = SeededDB(db, scenario, report.as_of)
+        return _SEEDED[scenario]
+
+    yield get
+    for s in _SEEDED.values():
+        _drop(s.db)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
