@@ -82,15 +82,37 @@ def build_parser() -> argparse.ArgumentParser:
     dbp = sub.add_parser("db", help="the embedded demo PostgreSQL", description="Manage the embedded PostgreSQL.")
     dbsub = dbp.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
     dbsub.required = True
-    dbsub.add_parser("start", help="start it (initialise and load the contract on first use); safe twice")
-    dbsub.add_parser("stop", help="stop it")
-    dbsub.add_parser("status", help="is it running, where is its data")
-    url = dbsub.add_parser("url", help="print the connection URL (no password: local socket, trust)")
+    dbsub.add_parser(
+        "start", help="start it (initialise and load the contract on first use); safe twice",
+        description="Start the embedded PostgreSQL (data under $OPSBOOK_HOME or the user data dir; Unix socket only, "
+        "no TCP). The first start initialises it and creates the opsbook_demo database with the app contract.",
+    )
+    dbsub.add_parser(
+        "stop", help="stop it",
+        description="Stop the embedded PostgreSQL. Its data stays on disk for the next `opsbook db start`.",
+    )
+    dbsub.add_parser(
+        "status", help="is it running, where is its data",
+        description="Say whether the embedded PostgreSQL runs, its pid and data directory (exit 0 running, 1 stopped).",
+    )
+    url = dbsub.add_parser(
+        "url", help="print the connection URL (no password: local socket, trust)",
+        description="Print the SQLAlchemy URL of the embedded demo database, for JupyterLab or psql "
+        "(drop '+psycopg' for psql). Local socket with trust authentication: no password exists.",
+    )
     url.add_argument("--role", choices=["reader", "admin"], default="reader", help="reader (pages) or admin (seed, actions)")
-    seed = dbsub.add_parser("seed", help="recreate the demo database and fill it with realistic data")
+    seed = dbsub.add_parser(
+        "seed", help="recreate the demo database and fill it with realistic data",
+        description="Drop and recreate opsbook_demo, load the contract, and fill it with weeks of realistic data "
+        "(bulk-loaded in SQL) with one incident scenario injected on top of the healthy baseline.",
+    )
     seed.add_argument("--scenario", default="healthy", help="incident to inject (default healthy)")
     seed.add_argument("--scale", type=int, default=1, help="data volume multiplier (1: seconds; 10: demo; ~250: 10 M ledger rows)")
-    dbsub.add_parser("scenarios", help="list the incident scenarios and their ground truth")
+    dbsub.add_parser(
+        "scenarios", help="list the incident scenarios and their ground truth",
+        description="List the incident drills: what each injects, the pipeline stage it breaks and the findings "
+        "(check, severity) the payments page must raise.",
+    )
 
     act = sub.add_parser(
         "action",

@@ -54,9 +54,12 @@ class SeededDB:
 
 @pytest.fixture(scope="session", autouse=True)
 def embedded_server() -> Iterator[None]:
+    import shutil
+
     embedded.start()
     yield
     embedded.stop()
+    shutil.rmtree(_HOME, ignore_errors=True)
 
 
 def _create(prefix: str) -> ContractDB:

@@ -1,0 +1,63 @@
+-- name: double_credits
+-- section: §3-A 트리아지 2 (멱등성: 이중 적립)
+-- Purchases credited more than once: several purchase_credit transactions referencing the same
+-- purchase (reference dt_purchase/id, or dt_purchases.wallet_tx_id), attributed to the window
+-- of the latest credit. wallet_transactions has no time index, so the credits posted in the
+-- window are found through their ledger entries (wallet_ledger_created_idx), and each candidate
+-- purchase's credits through wallet_transactions_ref_idx. DT per credit is the sum of the
+-- entries on user accounts (wallet_accounts.kind = 'user'; not the trigger-copied user_id).
+-- A credit posted without any reference to its purchase cannot be linked and is not seen.
+-- param: since timestamptz start of the window (inclusive, UTC)
+-- param: until timestamptz end of the window (exclusive, UTC)
+WITH recent AS (
+  SELECT DISTINCT t.reference_id AS purchase_id
+  FROM public.wallet_ledger l
+  JOIN public.wallet_transactions t ON t.tx_id = l.tx_id
+  WHERE l.created_at >= :since
+    AND l.created_at < :until
+    AND t.tx_type = 'purchase_credit'
+    AND t.reference_type = 'dt_purchase'
+    AND t.reference_id IS NOT NULL
+),
+credits AS (
+  SELECT p.id AS purchase_id, t.tx_id, t.created_at, t.idempotency_key,
+         (SELECT coalesce(sum(l.amount_dt), 0)
+            FROM public.wallet_ledger l
+            JOIN public.wallet_accounts a ON a.id = l.account_id AND a.kind = 'user'
+           WHERE l.tx_id = t.tx_id)::bigint AS user_dt
+  FROM recent r
+  JOIN public.dt_purchases p ON p.id = r.purchase_id
+  JOIN public.wallet_transactions t
+    ON t.tx_type = 'purchase_credit'
+   AND ((t.reference_type = 'dt_purchase' AND t.reference_id = p.id) OR t.tx_id = p.wallet_tx_id)
+),
+per_purchase AS (
+  SELECT c.purchase_id,
+         count(*)::bigint AS credits,
+         sum(c.user_dt)::bigint AS credited_dt,
+         (array_agg(c.user_dt ORDER BY c.created_at, c.tx_id))[1] AS first_credit_dt,
+         min(c.created_at) AS first_credit_at,
+         max(c.created_at) AS last_credit_at,
+         array_agg(c.idempotency_key ORDER BY c.created_at, c.tx_id) AS idempotency_keys
+  FROM credits c
+  GROUP BY c.purchase_id
+  HAVING count(*) > 1
+)
+SELECT p.provider,
+       p.order_id,
+       p.id AS purchase_id,
+       p.user_id,
+       p.status AS db_status,
+       p.amount_krw,
+       (p.dt_amount + p.bonus_dt)::bigint AS expected_dt,
+       d.credits,
+       d.credited_dt,
+       (d.credited_dt - d.first_credit_dt)::bigint AS extra_dt,
+       d.first_credit_at,
+       d.last_credit_at,
+       d.idempotency_keys
+FROM per_purchase d
+JOIN public.dt_purchases p ON p.id = d.purchase_id
+WHERE d.last_credit_at >= :since
+  AND d.last_credit_at < :until
+ORDER BY d.last_credit_at

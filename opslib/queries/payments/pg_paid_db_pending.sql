@@ -1,0 +1,83 @@
+-- name: pg_paid_db_pending
+-- section: §3-A 트리아지 1 (Webhook 단계: PG 승인 완료인데 DB 미반영)
+-- Payments the PG approved in the window, older than the grace period, whose dt_purchases row
+-- is still pending / virtual_account_issued, or missing. Evidence of a PG approval, each read
+-- through an index on its own time column:
+--   pg_transactions  approval rows by transaction_at (pg_transactions_at_idx);
+--   webhook          deliveries received in the window in which the PG says paid
+--                    (PortOne type Transaction.Paid, Toss/PortOne status DONE/PAID) whatever
+--                    our handler answered (pwl_provider_received_idx): a rejected signature
+--                    leaves the purchase pending although the PG approved it;
+--   provider_status  open purchases (dt_purchases_open_idx, created up to a day before the
+--                    window) whose own paid_at or last-fetched PG status says paid.
+-- A missing dt_purchases row counts only on pg_transactions evidence (our own store's import):
+-- a webhook for an order we never created may come from another environment.
+-- param: since timestamptz start of the window (inclusive, UTC)
+-- param: until timestamptz end of the window (exclusive, UTC); "now" for ages
+-- param: grace interval approvals younger than this are in flight, not stuck
+WITH pg AS (
+  SELECT t.provider, t.order_id, min(t.transaction_at) AS approved_at, max(t.amount)::bigint AS pg_amount_krw
+  FROM public.pg_transactions t
+  WHERE t.provider IN ('portone', 'tosspayments')
+    AND t.transaction_at >= :since
+    AND t.transaction_at < :until
+    AND t.tx_kind = 'approval'
+    AND t.order_id IS NOT NULL
+    AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
+          'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')
+  GROUP BY t.provider, t.order_id
+),
+claims AS (
+  SELECT w.provider, w.order_id, min(w.received_at) AS approved_at, count(*)::bigint AS deliveries,
+         count(*) FILTER (WHERE w.signature_valid = false)::bigint AS rejected_signatures
+  FROM public.payment_webhook_logs w
+  WHERE w.provider IN ('portone', 'tosspayments')
+    AND w.received_at >= :since
+    AND w.received_at < :until
+    AND w.order_id IS NOT NULL
+    AND (w.event_type = 'Transaction.Paid' OR upper(w.provider_status) IN ('PAID', 'DONE'))
+  GROUP BY w.provider, w.order_id
+),
+own_status AS (
+  SELECT p.provider, p.order_id, coalesce(p.paid_at, p.updated_at) AS approved_at
+  FROM public.dt_purchases p
+  WHERE p.status IN ('pending', 'virtual_account_issued')
+    AND p.created_at >= :since - interval '1 day'
+    AND p.created_at < :until
+    AND (p.paid_at IS NOT NULL OR upper(coalesce(p.provider_status, '')) IN ('PAID', 'DONE'))
+),
+evidence AS (
+  SELECT provider, order_id, approved_at, 'pg_transactions' AS source FROM pg
+  UNION ALL
+  SELECT provider, order_id, approved_at, 'webhook' FROM claims
+  UNION ALL
+  SELECT provider, order_id, approved_at, 'provider_status' FROM own_status
+),
+per_order AS (
+  SELECT provider, order_id, min(approved_at) AS approved_at,
+         array_agg(DISTINCT source ORDER BY source) AS sources
+  FROM evidence
+  GROUP BY provider, order_id
+)
+SELECT o.provider,
+       o.order_id,
+       p.id AS purchase_id,
+       p.user_id,
+       coalesce(p.status, 'missing') AS db_status,
+       p.provider_status,
+       coalesce(pg.pg_amount_krw, p.amount_krw) AS amount_krw,
+       p.dt_amount + p.bonus_dt AS expected_dt,
+       o.approved_at,
+       extract(epoch FROM :until - o.approved_at)::float8 AS age_s,
+       o.sources,
+       coalesce(cl.deliveries, 0) AS webhook_deliveries,
+       coalesce(cl.rejected_signatures, 0) AS rejected_signatures
+FROM per_order o
+LEFT JOIN public.dt_purchases p ON p.provider = o.provider AND p.order_id = o.order_id
+LEFT JOIN pg ON pg.provider = o.provider AND pg.order_id = o.order_id
+LEFT JOIN claims cl ON cl.provider = o.provider AND cl.order_id = o.order_id
+WHERE o.approved_at >= :since
+  AND o.approved_at < :until - :grace
+  AND ((p.id IS NULL AND 'pg_transactions' = ANY (o.sources))
+       OR p.status IN ('pending', 'virtual_account_issued'))
+ORDER BY o.approved_at, o.provider, o.order_id

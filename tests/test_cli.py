@@ -1,0 +1,78 @@
+"""The CLI answers --help everywhere, and refuses bad input with one sentence and a distinct exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from opslib.cli import build_parser, main
+from opslib.runner import ExitCode
+
+COMMANDS = [[], ["run"], ["demo"], ["list"], ["verify"], ["db"], ["db", "start"], ["db", "stop"], ["db", "status"],
+            ["db", "url"], ["db", "seed"], ["db", "scenarios"], ["action"]]
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w) or "opsbook")
+def test_every_command_has_help(words, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([*words, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: opsbook" in out and len(out) > 100
+
+
+def test_every_subcommand_is_in_the_tested_list():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert {w[0] for w in COMMANDS if w} >= set(sub.choices)
+
+
+def test_help_documents_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    for word in ("0 PASS", "1 FAIL", "2 usage", "3 CONDITIONAL_PASS", "4 ERROR", "5 database"):
+        assert word in out
+
+
+def test_unknown_runbook(capsys):
+    assert main(["run", "paymnets"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "unknown runbook 'paymnets'" in err and "Traceback" not in err
+
+
+def test_unknown_parameter(capsys):
+    assert main(["run", "payments", "-p", "windw_minutes", "5"]) == ExitCode.USAGE
+    assert "unknown parameter 'windw_minutes'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [("window_minutes", "abc", "is not a valid int"), ("window_minutes", "-5", "positive"),
+     ("until", "yesterday", "not an ISO-8601 time"), ("business_date", "2026-13-01", "not a date"),
+     ("environment", "prod", "must be one of")],
+)
+def test_bad_parameter_values(name, value, message, capsys, tmp_path):
+    assert main(["run", "payments", "-p", name, value, "--out", str(tmp_path)]) == ExitCode.USAGE
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir()), "nothing half-written for a refused run"
+
+
+def test_secret_in_parameter_file_is_refused(tmp_path, capsys):
+    f = tmp_path / "p.yaml"
+    f.write_text("window_minutes: 30\nportone_webhook_secret: whsec_abc\n")
+    assert main(["run", "payments", "-f", str(f)]) == ExitCode.USAGE
+    assert "secret-looking key" in capsys.readouterr().err
+
+
+def test_bad_url_is_a_usage_error(capsys):
+    assert main(["run", "payments", "--database-url", "mysql://x@y/z"]) == ExitCode.USAGE
+    assert "PostgreSQL URL" in capsys.readouterr().err
+
+
+def test_console_script_runs_as_a_process():
+    proc = subprocess.run([sys.executable, "-m", "opslib.cli", "list"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert "payments" in proc.stdout and "window_minutes" in proc.stdout

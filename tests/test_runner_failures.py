@@ -1,0 +1,93 @@
+"""A run that cannot finish still leaves its evidence: partial notebook, ERROR verdict, one clear sentence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from opslib import evidence, runner
+from opslib.results import Verdict
+
+PARAMS = 'environment = "demo"  # where\nwindow_minutes = 60  # minutes\nsince = ""  # start\nuntil = ""  # end\nwi_id = ""  # WI'
+OPEN = 'from opslib import page\nbook = page.open_page("payments", environment=environment, since=since, until=until, window_minutes=window_minutes, wi_id=wi_id)'
+
+
+def _notebook(folder: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell(PARAMS)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# fixture"), params, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / "payments.ipynb")
+    return folder
+
+
+@pytest.fixture
+def notebooks(tmp_path, monkeypatch):
+    def use(*cells: str) -> None:
+        monkeypatch.setenv("OPSBOOK_NOTEBOOKS", str(_notebook(tmp_path / "nb", *cells)))
+        from opslib import runbooks
+
+        runbooks._inspect.cache_clear()
+
+    yield use
+    from opslib import runbooks
+
+    runbooks._inspect.cache_clear()
+
+
+def test_a_cell_that_raises_leaves_a_partial_bundle(contract_db, notebooks, tmp_path):
+    notebooks(OPEN, 'raise ValueError("boom in step 2")', "book.finish()")
+    result = runner.run("payments", database_url=contract_db.reader, out_dir=tmp_path / "ev")
+    assert result.verdict is Verdict.ERROR and result.exit_code == runner.ExitCode.ERROR
+    assert result.error == "a notebook cell raised ValueError: boom in step 2"
+    names = {p.name for p in result.folder.iterdir()}
+    assert names == {"payments.ipynb", "payments.html", "result.json", "manifest.json"}
+    data = json.loads((result.folder / "result.json").read_text())
+    assert data["verdict"] == "ERROR" and data["error"] == result.error
+    assert [f["check"] for f in data["findings"]] == ["opsbook.role_visibility"], "findings made before the crash survive"
+    nb = nbformat.read(result.folder / "payments.ipynb", as_version=4)
+    assert any(o.get("ename") == "ValueError" for c in nb.cells for o in c.get("outputs", []))
+    assert evidence.verify(result.folder) == []
+
+
+def test_unreachable_database_writes_an_error_bundle(notebooks, tmp_path):
+    notebooks(OPEN, "book.finish()")
+    result = runner.run("payments", database_url="postgresql://reader:pw-not-shown@127.0.0.1:9/app", out_dir=tmp_path / "ev")
+    assert result.exit_code == runner.ExitCode.DATABASE_UNAVAILABLE
+    assert result.error.startswith("cannot reach the database at postgresql+psycopg://reader:***@127.0.0.1:9/app")
+    for p in result.folder.iterdir():
+        assert "pw-not-shown" not in p.read_text(errors="replace"), p.name
+
+
+def test_a_secret_printed_by_a_cell_is_redacted_and_fails_the_run(contract_db, notebooks, tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTONE_WEBHOOK_SECRET", "whsec_dGhpcyBpcyBub3QgYSByZWFsIHNlY3JldA==")
+    notebooks(OPEN, 'import os\nprint(os.environ["PORTONE_WEBHOOK_SECRET"])', "book.finish()")
+    result = runner.run("payments", database_url=contract_db.reader, out_dir=tmp_path / "ev")
+    assert result.verdict is Verdict.ERROR
+    assert "redacted" in result.error
+    for p in result.folder.iterdir():
+        assert "dGhpcyBpcyBub3QgYSByZWFsIHNlY3JldA" not in p.read_text(errors="replace"), p.name
+    assert evidence.verify(result.folder) == []
+
+
+def test_run_folders_are_never_overwritten(contract_db, notebooks, tmp_path):
+    notebooks(OPEN, "book.finish()")
+    a = runner.run("payments", database_url=contract_db.reader, out_dir=tmp_path / "ev")
+    b = runner.run("payments", database_url=contract_db.reader, out_dir=tmp_path / "ev")
+    assert a.folder != b.folder and a.folder.is_dir() and b.folder.is_dir()
+    assert a.verdict is Verdict.PASS
+
+
+def test_tampering_is_detected_by_the_manifest(contract_db, notebooks, tmp_path):
+    notebooks(OPEN, "book.finish()")
+    result = runner.run("payments", database_url=contract_db.reader, out_dir=tmp_path / "ev")
+    (result.folder / "result.json").write_text('{"verdict": "PASS"}')
+    (result.folder / "extra.txt").write_text("x")
+    problems = evidence.verify(result.folder)
+    assert any("result.json was changed" in p for p in problems)
+    assert any("extra.txt is not in the manifest" in p for p in problems)
