@@ -52,14 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("runbook", help="runbook id, e.g. payments (see `opsbook list`)")
     run.add_argument(
-        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
         help="set a notebook parameter (repeatable), e.g. -p window_minutes 30",
     )
     run.add_argument("-f", "--parameters-file", metavar="YAML", help="parameters from a YAML file (no secrets)")
     run.add_argument("--database-url", metavar="URL", help="PostgreSQL URL of the app database (read-only role)")
-    run.add_argument("--out", default="evidence", metavar="DIR", help="where run folders are written (default: ./evidence)")
+    run.add_argument(
+        "--out", default="evidence", metavar="DIR", help="where run folders are written (default: ./evidence)"
+    )
     run.add_argument("--wi", metavar="WI-ID", help="work item id to attach the evidence to, e.g. WI-042")
-    run.add_argument("--cell-timeout", type=int, default=300, metavar="S", help="stop a cell after S seconds (default 300)")
+    run.add_argument(
+        "--cell-timeout", type=int, default=300, metavar="S", help="stop a cell after S seconds (default 300)"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     demo = sub.add_parser(
@@ -70,46 +79,64 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_argument("--out", default="evidence", metavar="DIR", help="where run folders are written (default: ./evidence)")
-    demo.add_argument("--scenario", default="webhook_secret_mismatch", help="incident to inject (see `opsbook db scenarios`)")
-    demo.add_argument("--scale", type=int, default=10, help="data volume multiplier (default 10: hundreds of thousands of rows)")
+    demo.add_argument(
+        "--out", default="evidence", metavar="DIR", help="where run folders are written (default: ./evidence)"
+    )
+    demo.add_argument(
+        "--scenario", default="webhook_secret_mismatch", help="incident to inject (see `opsbook db scenarios`)"
+    )
+    demo.add_argument(
+        "--scale", type=int, default=10, help="data volume multiplier (default 10: hundreds of thousands of rows)"
+    )
 
     sub.add_parser("list", help="list the runbook pages and their parameters", description="List runbook pages.")
 
-    verify = sub.add_parser("verify", help="check a run folder against its manifest", description="Verify SHA-256 of a bundle.")
+    verify = sub.add_parser(
+        "verify", help="check a run folder against its manifest", description="Verify SHA-256 of a bundle."
+    )
     verify.add_argument("folder", help="a run folder written by `opsbook run`")
 
     dbp = sub.add_parser("db", help="the embedded demo PostgreSQL", description="Manage the embedded PostgreSQL.")
     dbsub = dbp.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
     dbsub.required = True
     dbsub.add_parser(
-        "start", help="start it (initialise and load the contract on first use); safe twice",
+        "start",
+        help="start it (initialise and load the contract on first use); safe twice",
         description="Start the embedded PostgreSQL (data under $OPSBOOK_HOME or the user data dir; Unix socket only, "
         "no TCP). The first start initialises it and creates the opsbook_demo database with the app contract.",
     )
     dbsub.add_parser(
-        "stop", help="stop it",
+        "stop",
+        help="stop it",
         description="Stop the embedded PostgreSQL. Its data stays on disk for the next `opsbook db start`.",
     )
     dbsub.add_parser(
-        "status", help="is it running, where is its data",
+        "status",
+        help="is it running, where is its data",
         description="Say whether the embedded PostgreSQL runs, its pid and data directory (exit 0 running, 1 stopped).",
     )
     url = dbsub.add_parser(
-        "url", help="print the connection URL (no password: local socket, trust)",
+        "url",
+        help="print the connection URL (no password: local socket, trust)",
         description="Print the SQLAlchemy URL of the embedded demo database, for JupyterLab or psql "
         "(drop '+psycopg' for psql). Local socket with trust authentication: no password exists.",
     )
-    url.add_argument("--role", choices=["reader", "admin"], default="reader", help="reader (pages) or admin (seed, actions)")
+    url.add_argument(
+        "--role", choices=["reader", "admin"], default="reader", help="reader (pages) or admin (seed, actions)"
+    )
     seed = dbsub.add_parser(
-        "seed", help="recreate the demo database and fill it with realistic data",
+        "seed",
+        help="recreate the demo database and fill it with realistic data",
         description="Drop and recreate opsbook_demo, load the contract, and fill it with weeks of realistic data "
         "(bulk-loaded in SQL) with one incident scenario injected on top of the healthy baseline.",
     )
     seed.add_argument("--scenario", default="healthy", help="incident to inject (default healthy)")
-    seed.add_argument("--scale", type=int, default=1, help="data volume multiplier (1: seconds; 10: demo; ~250: 10 M ledger rows)")
+    seed.add_argument(
+        "--scale", type=int, default=1, help="data volume multiplier (1: seconds; 10: demo; ~250: 10 M ledger rows)"
+    )
     dbsub.add_parser(
-        "scenarios", help="list the incident scenarios and their ground truth",
+        "scenarios",
+        help="list the incident scenarios and their ground truth",
         description="List the incident drills: what each injects, the pipeline stage it breaks and the findings "
         "(check, severity) the payments page must raise.",
     )
@@ -197,8 +224,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print("starting the embedded PostgreSQL ...", flush=True)
     embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
     print(f"seeding scale {args.scale} with scenario {args.scenario} ...", flush=True)
-    report = seed(embedded.libpq_url(embedded.DEFAULT_DATABASE), scale=args.scale, scenario=args.scenario,
-                  progress=lambda msg: print(f"  {msg}", flush=True))
+    report = seed(
+        embedded.libpq_url(embedded.DEFAULT_DATABASE),
+        scale=args.scale,
+        scenario=args.scenario,
+        progress=lambda msg: print(f"  {msg}", flush=True),
+    )
     rows = sum(report.row_counts.values())
     print(f"  {rows:,} rows in {report.seconds:.1f} s (data up to {report.as_of.isoformat()})", flush=True)
     print("running the payments page ...", flush=True)
@@ -214,8 +245,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if missed:
         print(f"the page missed the injected incident: {', '.join(e.check for e in missed)}", file=sys.stderr)
         return int(runner.ExitCode.ERROR)
-    print(f"the page found the injected incident ({args.scenario}). Open the report above, or step through "
-          "notebooks/payments.ipynb in JupyterLab (`jupyter lab notebooks/payments.ipynb`).")
+    print(
+        f"the page found the injected incident ({args.scenario}). Open the report above, or step through "
+        "notebooks/payments.ipynb in JupyterLab (`jupyter lab notebooks/payments.ipynb`)."
+    )
     return 0
 
 
@@ -268,11 +301,18 @@ def _cmd_db(args: argparse.Namespace) -> int:
 
             raise ConfigError(f"unknown scenario {args.scenario!r}: choose one of {', '.join(SCENARIOS)}")
         embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
-        report = seed(embedded.libpq_url(embedded.DEFAULT_DATABASE), scale=args.scale, scenario=args.scenario,
-                      progress=lambda msg: print(f"  {msg}", flush=True))
+        report = seed(
+            embedded.libpq_url(embedded.DEFAULT_DATABASE),
+            scale=args.scale,
+            scenario=args.scenario,
+            progress=lambda msg: print(f"  {msg}", flush=True),
+        )
         for table, n in sorted(report.row_counts.items()):
             print(f"  {table:<36} {n:>12,}")
-        print(f"seeded {args.scenario} at scale {args.scale} in {report.seconds:.1f} s (data up to {report.as_of.isoformat()})")
+        print(
+            f"seeded {args.scenario} at scale {args.scale} in {report.seconds:.1f} s "
+            f"(data up to {report.as_of.isoformat()})"
+        )
     elif cmd == "scenarios":
         from opslib.seed.scenarios import SCENARIOS
 

@@ -67,8 +67,7 @@ def resolve_url(explicit: str | None = None, *, action: bool = False) -> URL:
     embedded.start()
     if not embedded.database_exists(embedded.DEFAULT_DATABASE):
         raise ConfigError(
-            "the embedded demo database is empty: run `opsbook demo` (or `opsbook db seed`) first, "
-            f"or set {ENV_URL}"
+            f"the embedded demo database is empty: run `opsbook demo` (or `opsbook db seed`) first, or set {ENV_URL}"
         )
     role = embedded.ACTOR_ROLE if action else embedded.READER_ROLE
     return make_url(embedded.url(embedded.DEFAULT_DATABASE, user=role))
@@ -100,7 +99,7 @@ def engine(url: URL | str) -> Engine:
 def read_only(
     url: URL | str,
     runbook: str,
-    timeouts: Timeouts = Timeouts(),  # noqa: B008  # frozen dataclass, safe as a default
+    timeouts: Timeouts = Timeouts(),  # frozen dataclass, safe as a default
 ) -> Iterator[Connection]:
     """A read-only transaction with timeouts and application_name; always rolled back."""
     eng = engine(url)

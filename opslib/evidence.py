@@ -74,7 +74,9 @@ def export_html(nb: Any, target: Path) -> None:
         def preprocess_cell(self, cell, resources, index):  # type: ignore[no-untyped-def]
             if cell.get("cell_type") == "code":
                 cell.outputs = [
-                    o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                    o
+                    for o in cell.get("outputs", [])
+                    if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
                 ]
             return cell, resources
 

@@ -93,7 +93,13 @@ class Page:
             "database": self.identity.to_json() if self.identity else None,
             "notes": self.notes,
         }
-        _display({RESULT_MIME: payload, "text/html": verdict_html(verdict, self.findings, self), "text/plain": verdict.label_ko})
+        _display(
+            {
+                RESULT_MIME: payload,
+                "text/html": verdict_html(verdict, self.findings, self),
+                "text/plain": verdict.label_ko,
+            }
+        )
         return verdict
 
 
@@ -159,11 +165,17 @@ def header_html(page: Page) -> str:
     rows = [
         ("환경 (environment)", page.environment),
         ("측정 구간 (window)", f"{page.window.label()} ({page.window.minutes:.0f}분)"),
-        ("데이터베이스", f"{ident.host} · PostgreSQL {ident.server_version} · role {ident.current_user}{replica}" if ident else "?"),
+        (
+            "데이터베이스",
+            f"{ident.host} · PostgreSQL {ident.server_version} · role {ident.current_user}{replica}" if ident else "?",
+        ),
         ("WI", page.wi_id or "-"),
     ]
     rows += [("참고 (note)", n) for n in page.notes]
-    cells = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+    cells = "".join(
+        f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in rows
+    )
     return f"<div class='opsbook-header'><table>{cells}</table></div>"
 
 
@@ -184,7 +196,11 @@ def findings_frame(items: Sequence[Finding]) -> pd.DataFrame:
                 "심각도": f.severity.value if f.severity and f.outcome.is_problem else "",
                 "항목 (check)": f.title,
                 "대상": f.subject or "",
-                "측정값": "-" if f.value is None else f"{f.value:,}{f.unit}" if isinstance(f.value, int) else f"{f.value}{f.unit}",
+                "측정값": "-"
+                if f.value is None
+                else f"{f.value:,}{f.unit}"
+                if isinstance(f.value, int)
+                else f"{f.value}{f.unit}",
                 "기준 (threshold)": f.threshold or "",
                 "설명": f.detail,
                 "런북": f.section,
@@ -195,7 +211,9 @@ def findings_frame(items: Sequence[Finding]) -> pd.DataFrame:
 
 
 def findings_html(items: Sequence[Finding]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("판정", "심각도", "항목 (check)", "대상", "측정값", "기준", "설명", "런북"))
+    head = "".join(
+        f"<th>{h}</th>" for h in ("판정", "심각도", "항목 (check)", "대상", "측정값", "기준", "설명", "런북")
+    )
     body = []
     for f in items:
         bg, fg, label = _OUTCOME_STYLE[f.outcome]
@@ -216,10 +234,12 @@ def verdict_html(verdict: Verdict, items: Sequence[Finding], page: Page | None =
     if worst:
         lines.append(f"<div>최고 심각도 {worst.value} · 업데이트 주기 {worst.update_cadence}</div>")
     lines.append(f"<div>문제 {len(problems)}건 · 측정 실패 {len(errors)}건 · 점검 {len(items)}개 항목</div>")
-    for f in sorted(problems, key=lambda x: (x.severity.rank if x.severity else 9))[:8]:
+    for f in sorted(problems, key=lambda x: x.severity.rank if x.severity else 9)[:8]:
         sev = f.severity.value if f.severity else ""
         subj = f" · {f.subject}" if f.subject else ""
-        lines.append(f"<div>▸ [{sev}] {html.escape(f.title + subj)}: {html.escape(str(f.value))}{html.escape(f.unit)}</div>")
+        lines.append(
+            f"<div>▸ [{sev}] {html.escape(f.title + subj)}: {html.escape(str(f.value))}{html.escape(f.unit)}</div>"
+        )
     for f in errors[:5]:
         lines.append(f"<div>▸ [ERROR] {html.escape(f.title)}: {html.escape(f.detail)}</div>")
     if page is not None:

@@ -116,10 +116,7 @@ def coerce(spec: ParameterSpec, raw: Any) -> Any:
     """Turn a CLI/YAML value into the type the notebook declares, or say clearly why not."""
     if spec.type == "str":
         return "" if raw is None else str(raw)
-    if isinstance(raw, str):
-        text = raw.strip()
-    else:
-        text = raw
+    text = raw.strip() if isinstance(raw, str) else raw
     try:
         if spec.type == "int":
             if isinstance(text, bool):
@@ -173,7 +170,8 @@ def load_parameter_file(path: str | Path) -> dict[str, Any]:
     secret = [k for k in data if is_secret_name(str(k))]
     if secret:
         raise ConfigError(
-            f"parameter file {p} holds a secret-looking key {secret[0]!r}: secrets come from the environment, never a file"
+            f"parameter file {p} holds a secret-looking key {secret[0]!r}: "
+            "secrets come from the environment, never a file"
         )
     # YAML turns 2026-11-25 into a date; the notebook expects text.
     return {str(k): (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}

@@ -192,7 +192,11 @@ def _execute(
         except Exception as exc:  # nbclient timeouts, dead kernels: no executed-cell context
             name = type(exc).__name__
             if name == "CellTimeoutError":
-                return f"a cell ran longer than {cell_timeout} s and was stopped (raise --cell-timeout or narrow the window)", name
+                return (
+                    f"a cell ran longer than {cell_timeout} s and was stopped "
+                    "(raise --cell-timeout or narrow the window)",
+                    name,
+                )
             if name == "DeadKernelError":
                 return "the notebook kernel died (out of memory?) before the page finished", name
             return _sentence(name, str(exc)), name
@@ -261,10 +265,7 @@ def _seal(
         payload.update(verdict=verdict.value, error=error)
         evidence.write_json(folder / evidence.RESULT, payload)
     evidence.write_manifest(folder)
-    if error_kind == "DatabaseUnavailable":
-        code = ExitCode.DATABASE_UNAVAILABLE
-    else:
-        code = ExitCode.for_verdict(verdict)
+    code = ExitCode.DATABASE_UNAVAILABLE if error_kind == "DatabaseUnavailable" else ExitCode.for_verdict(verdict)
     return RunResult(folder, verdict, findings, error, code, payload["seconds"])
 
 

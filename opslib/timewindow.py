@@ -50,9 +50,7 @@ def parse_instant(text: str, *, name: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(
-            f"parameter {name}={text!r} is not an ISO-8601 time (e.g. 2026-11-26T03:30+09:00)"
-        ) from None
+        raise ConfigError(f"parameter {name}={text!r} is not an ISO-8601 time (e.g. 2026-11-26T03:30+09:00)") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=KST)
     return value.astimezone(UTC)

@@ -30,9 +30,7 @@ def check(conn: Connection) -> tuple[Finding, ...]:
         problems.append(f"SELECT 권한 없음: {names}")
     if not blind.empty:
         names = ", ".join(f"{s}.{t}" for s, t in zip(blind.schema_name, blind.table_name, strict=True))
-        problems.append(
-            f"RLS 때문에 행이 보이지 않음 (role lacks BYPASSRLS; tables would look empty): {names}"
-        )
+        problems.append(f"RLS 때문에 행이 보이지 않음 (role lacks BYPASSRLS; tables would look empty): {names}")
     if problems:
         return (_finding(Outcome.ERROR, "; ".join(problems), value=len(blind) + len(denied) + missing),)
     return (_finding(Outcome.OK, f"{len(frame)}개 테이블 모두 조회 가능 (all rows visible)", value=0),)

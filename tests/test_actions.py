@@ -25,7 +25,11 @@ def test_kill_switch_dry_run_then_confirm_then_repeat(contract_db):
     assert _state(contract_db.admin) == (True, 0), "a dry-run must not write"
 
     done = actions.perform(
-        "payments-kill-switch", confirm="payments-kill-switch", database_url=contract_db.actor, reason="drill", wi_id="WI-1"
+        "payments-kill-switch",
+        confirm="payments-kill-switch",
+        database_url=contract_db.actor,
+        reason="drill",
+        wi_id="WI-1",
     )
     assert done.executed and done.changed and len(done.audit_rows) == 1
     assert _state(contract_db.admin) == (False, 1)
@@ -38,7 +42,9 @@ def test_kill_switch_dry_run_then_confirm_then_repeat(contract_db):
     assert again.executed and not again.changed
     assert _state(contract_db.admin) == (False, 1), "a second confirmed run changes nothing more"
 
-    back = actions.perform("payments-kill-switch", confirm="payments-kill-switch", undo=True, database_url=contract_db.actor)
+    back = actions.perform(
+        "payments-kill-switch", confirm="payments-kill-switch", undo=True, database_url=contract_db.actor
+    )
     assert back.changed and _state(contract_db.admin) == (True, 2)
 
 
@@ -51,19 +57,28 @@ def test_wrong_confirmation_is_refused_and_writes_nothing(contract_db):
 def test_maintenance_banner_is_audited_and_idempotent(contract_db):
     plan = actions.perform("payments-maintenance-banner", database_url=contract_db.actor)
     assert not plan.executed and plan.changed
-    done = actions.perform("payments-maintenance-banner", confirm="payments-maintenance-banner", database_url=contract_db.actor, wi_id="WI-9")
+    done = actions.perform(
+        "payments-maintenance-banner",
+        confirm="payments-maintenance-banner",
+        database_url=contract_db.actor,
+        wi_id="WI-9",
+    )
     assert done.changed and len(done.audit_rows) == 1
-    again = actions.perform("payments-maintenance-banner", confirm="payments-maintenance-banner", database_url=contract_db.actor)
+    again = actions.perform(
+        "payments-maintenance-banner", confirm="payments-maintenance-banner", database_url=contract_db.actor
+    )
     assert not again.changed
     with psycopg.connect(contract_db.admin) as conn:
-        live = conn.execute("SELECT count(*) FROM public.banners WHERE is_active AND title LIKE '결제 일시 점검%'").fetchone()[0]
+        live = conn.execute(
+            "SELECT count(*) FROM public.banners WHERE is_active AND title LIKE '결제 일시 점검%'"
+        ).fetchone()[0]
         audits = conn.execute("SELECT action, reason FROM public.admin_audit_log").fetchall()
     assert live == 1
     assert audits == [("banner.publish", "payments maintenance banner · WI WI-9")]
 
 
 def test_the_page_reader_role_cannot_run_an_action(contract_db):
-    with pytest.raises(Exception, match="permission denied|read-only"):
+    with pytest.raises(Exception, match=r"permission denied|read-only"):
         actions.perform("payments-kill-switch", confirm="payments-kill-switch", database_url=contract_db.reader)
     assert _state(contract_db.admin) == (True, 0)
 

@@ -10,7 +10,13 @@ from opslib.results import Outcome, Severity
 
 @pytest.mark.parametrize(
     ("value", "outcome", "severity"),
-    [(99.5, Outcome.OK, None), (98.0, Outcome.OK, None), (97.9, Outcome.WARN, Severity.P2), (95.0, Outcome.WARN, Severity.P2), (94.9, Outcome.CRITICAL, Severity.P0)],
+    [
+        (99.5, Outcome.OK, None),
+        (98.0, Outcome.OK, None),
+        (97.9, Outcome.WARN, Severity.P2),
+        (95.0, Outcome.WARN, Severity.P2),
+        (94.9, Outcome.CRITICAL, Severity.P0),
+    ],
 )
 def test_webhook_success_rate_lines_are_98_and_95(value, outcome, severity):
     f = checks.evaluate(checks.get("payments.webhook_success_rate"), value, sample=500)

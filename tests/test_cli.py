@@ -10,8 +10,21 @@ import pytest
 from opslib.cli import build_parser, main
 from opslib.runner import ExitCode
 
-COMMANDS = [[], ["run"], ["demo"], ["list"], ["verify"], ["db"], ["db", "start"], ["db", "stop"], ["db", "status"],
-            ["db", "url"], ["db", "seed"], ["db", "scenarios"], ["action"]]
+COMMANDS = [
+    [],
+    ["run"],
+    ["demo"],
+    ["list"],
+    ["verify"],
+    ["db"],
+    ["db", "start"],
+    ["db", "stop"],
+    ["db", "status"],
+    ["db", "url"],
+    ["db", "seed"],
+    ["db", "scenarios"],
+    ["action"],
+]
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w) or "opsbook")
@@ -50,9 +63,13 @@ def test_unknown_parameter(capsys):
 
 @pytest.mark.parametrize(
     ("name", "value", "message"),
-    [("window_minutes", "abc", "is not a valid int"), ("window_minutes", "-5", "positive"),
-     ("until", "yesterday", "not an ISO-8601 time"), ("business_date", "2026-13-01", "not a date"),
-     ("environment", "prod", "must be one of")],
+    [
+        ("window_minutes", "abc", "is not a valid int"),
+        ("window_minutes", "-5", "positive"),
+        ("until", "yesterday", "not an ISO-8601 time"),
+        ("business_date", "2026-13-01", "not a date"),
+        ("environment", "prod", "must be one of"),
+    ],
 )
 def test_bad_parameter_values(name, value, message, capsys, tmp_path):
     assert main(["run", "payments", "-p", name, value, "--out", str(tmp_path)]) == ExitCode.USAGE

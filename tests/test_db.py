@@ -55,9 +55,14 @@ def test_statement_timeout_is_a_clear_query_error(contract_db):
 
 
 def test_unreachable_database_is_one_sentence():
-    with pytest.raises(DatabaseUnavailable, match=r"cannot reach the database at postgresql\+psycopg://opsbook:\*\*\*@127.0.0.1:9/x"):
-        with db.read_only("postgresql://opsbook:s3cretpass@127.0.0.1:9/x", "test"):
-            pass
+    with (
+        pytest.raises(
+            DatabaseUnavailable,
+            match=r"cannot reach the database at postgresql\+psycopg://opsbook:\*\*\*@127.0.0.1:9/x",
+        ),
+        db.read_only("postgresql://opsbook:s3cretpass@127.0.0.1:9/x", "test"),
+    ):
+        pass
 
 
 def test_display_url_hides_the_password():
@@ -75,7 +80,10 @@ def test_a_role_without_bypassrls_is_an_error_not_all_clear(contract_db):
     import psycopg
 
     with psycopg.connect(contract_db.admin, autocommit=True) as conn:
-        conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='rls_blind') THEN CREATE ROLE rls_blind LOGIN; END IF; END $$")
+        conn.execute(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='rls_blind') "
+            "THEN CREATE ROLE rls_blind LOGIN; END IF; END $$"
+        )
         conn.execute("GRANT USAGE ON SCHEMA public, cron, logs TO rls_blind")
         conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public, cron, logs TO rls_blind")
     with db.read_only(embedded.url(contract_db.name, user="rls_blind"), "test") as conn:

@@ -14,7 +14,9 @@ def test_free_text_identifiers_are_masked():
 
 
 def test_frame_columns_are_masked_by_name_and_content():
-    frame = pd.DataFrame({"user_id": ["3f2b9c1e-1111-2222-3333-444455556666"], "source_ip": ["10.1.2.3"], "amount": [5500]})
+    frame = pd.DataFrame(
+        {"user_id": ["3f2b9c1e-1111-2222-3333-444455556666"], "source_ip": ["10.1.2.3"], "amount": [5500]}
+    )
     out = masking.mask_frame(frame)
     assert out.loc[0, "user_id"] == "3f2b…"
     assert out.loc[0, "source_ip"] == "10.1.x.x"
@@ -29,4 +31,7 @@ def test_secret_patterns_are_found_by_kind_not_value():
 
 
 def test_parameters_with_secret_names_are_redacted():
-    assert masking.redact_parameters({"db_password": "x", "window_minutes": 5}) == {"db_password": "***", "window_minutes": 5}
+    assert masking.redact_parameters({"db_password": "x", "window_minutes": 5}) == {
+        "db_password": "***",
+        "window_minutes": 5,
+    }

@@ -36,5 +36,14 @@ def test_a_real_p0_outranks_an_error():
 
 
 def test_finding_json_round_trip():
-    a = Finding(check="c", outcome=Outcome.WARN, section="§4-E", title="t", severity=Severity.P2, value=97.5, subject="portone", unit="%")
+    a = Finding(
+        check="c",
+        outcome=Outcome.WARN,
+        section="§4-E",
+        title="t",
+        severity=Severity.P2,
+        value=97.5,
+        subject="portone",
+        unit="%",
+    )
     assert Finding.from_json(a.to_json()) == a

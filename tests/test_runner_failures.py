@@ -11,8 +11,15 @@ import pytest
 from opslib import evidence, runner
 from opslib.results import Verdict
 
-PARAMS = 'environment = "demo"  # where\nwindow_minutes = 60  # minutes\nsince = ""  # start\nuntil = ""  # end\nwi_id = ""  # WI'
-OPEN = 'from opslib import page\nbook = page.open_page("payments", environment=environment, since=since, until=until, window_minutes=window_minutes, wi_id=wi_id)'
+PARAMS = """environment = "demo"  # where
+window_minutes = 60  # minutes
+since = ""  # start
+until = ""  # end
+wi_id = ""  # WI"""
+OPEN = """from opslib import page
+book = page.open_page(
+    "payments", environment=environment, since=since, until=until, window_minutes=window_minutes, wi_id=wi_id
+)"""
 
 
 def _notebook(folder: Path, *cells: str) -> Path:
@@ -49,7 +56,9 @@ def test_a_cell_that_raises_leaves_a_partial_bundle(contract_db, notebooks, tmp_
     assert names == {"payments.ipynb", "payments.html", "result.json", "manifest.json"}
     data = json.loads((result.folder / "result.json").read_text())
     assert data["verdict"] == "ERROR" and data["error"] == result.error
-    assert [f["check"] for f in data["findings"]] == ["opsbook.role_visibility"], "findings made before the crash survive"
+    assert [f["check"] for f in data["findings"]] == ["opsbook.role_visibility"], (
+        "findings made before the crash survive"
+    )
     nb = nbformat.read(result.folder / "payments.ipynb", as_version=4)
     assert any(o.get("ename") == "ValueError" for c in nb.cells for o in c.get("outputs", []))
     assert evidence.verify(result.folder) == []
@@ -57,7 +66,9 @@ def test_a_cell_that_raises_leaves_a_partial_bundle(contract_db, notebooks, tmp_
 
 def test_unreachable_database_writes_an_error_bundle(notebooks, tmp_path):
     notebooks(OPEN, "book.finish()")
-    result = runner.run("payments", database_url="postgresql://reader:pw-not-shown@127.0.0.1:9/app", out_dir=tmp_path / "ev")
+    result = runner.run(
+        "payments", database_url="postgresql://reader:pw-not-shown@127.0.0.1:9/app", out_dir=tmp_path / "ev"
+    )
     assert result.exit_code == runner.ExitCode.DATABASE_UNAVAILABLE
     assert result.error.startswith("cannot reach the database at postgresql+psycopg://reader:***@127.0.0.1:9/app")
     for p in result.folder.iterdir():

@@ -83,7 +83,9 @@ class ActionOutcome:
                 mark = "→" if b != a else "="
                 lines.append(f"  {k}: {_short(b)} {mark} {_short(a)}")
         for row in self.audit_rows:
-            lines.append(f"  audit: admin_audit_log {row.get('action')} on {row.get('target_type')}/{row.get('target_id')}")
+            lines.append(
+                f"  audit: admin_audit_log {row.get('action')} on {row.get('target_type')}/{row.get('target_id')}"
+            )
         return "\n".join(line for line in lines if line)
 
 
@@ -100,7 +102,9 @@ def writable(database_url: str | None) -> Iterator[Connection]:
     try:
         conn = eng.connect()
     except sa.exc.OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot reach the database at {db.display_url(url)}: {db._first_line(exc.orig)}") from None
+        raise DatabaseUnavailable(
+            f"cannot reach the database at {db.display_url(url)}: {db._first_line(exc.orig)}"
+        ) from None
     try:
         with conn.begin():
             conn.exec_driver_sql("SET LOCAL statement_timeout = 10000")
@@ -140,14 +144,27 @@ def require_confirmation(name: str, confirm: str | None) -> bool:
 
 
 ACTIONS: dict[str, Callable[..., ActionOutcome]] = {}
+PLANS: dict[str, Callable[[Connection, ActionRequest], ActionOutcome]] = {}
 
 
-def register(name: str) -> Callable[[Callable[..., ActionOutcome]], Callable[..., ActionOutcome]]:
+def register(
+    name: str, plan: Callable[[Connection, ActionRequest], ActionOutcome]
+) -> Callable[[Callable[..., ActionOutcome]], Callable[..., ActionOutcome]]:
     def deco(fn: Callable[..., ActionOutcome]) -> Callable[..., ActionOutcome]:
         ACTIONS[name] = fn
+        PLANS[name] = plan
         return fn
 
     return deco
+
+
+def dry_run(conn: Connection, name: str, **request: Any) -> ActionOutcome:
+    """The plan of an action on an already-open (read-only) session: what a page shows, never writes."""
+    from opslib.actions import banner, killswitch  # noqa: F401  # registers the actions
+
+    if name not in PLANS:
+        raise ActionRefused(f"unknown action {name!r}: choose one of {', '.join(sorted(PLANS))}")
+    return PLANS[name](conn, ActionRequest(**request))
 
 
 def perform(

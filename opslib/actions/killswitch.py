@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from opslib import queries
 from opslib.actions import (
     ActionOutcome,
@@ -28,26 +30,37 @@ def _row(frame: Any) -> dict[str, Any]:
     return {k: v for k, v in frame.iloc[0].to_dict().items() if k in ("key", "enabled", "is_kill_switch", "metadata")}
 
 
-@register(NAME)
-def kill_switch(request: ActionRequest, *, confirm: str | None = None, database_url: str | None = None) -> ActionOutcome:
-    """Pull (enabled = false) or, with undo, release (enabled = true) the payments kill switch."""
+def plan(conn: Connection, request: ActionRequest) -> ActionOutcome:
+    """Dry-run: the exact before/after and the audit row, read on any session; writes nothing."""
     wanted = request.undo  # pulling the switch means enabled = false
-    execute = require_confirmation(NAME, confirm)
+    before = _row(queries.run(conn, "actions.flag_read", {"key": FLAG}).frame)
+    changed = bool(before["enabled"]) != wanted
     note = request.note()
-    if not execute:
-        with readable(database_url) as conn:
-            before = _row(queries.run(conn, "actions.flag_read", {"key": FLAG}).frame)
-        changed = bool(before["enabled"]) != wanted
-        after = {**before, "enabled": wanted, "metadata": {**(before["metadata"] or {}), "opsbook": note}} if changed else before
-        audit = ({"action": "kill_switch.toggle", "target_type": "feature_flag", "target_id": FLAG},) if changed else ()
-        message = (
-            f"would set {FLAG}.enabled {before['enabled']} → {wanted} and write 1 admin_audit_log row; "
-            f"run again with --confirm {NAME} to do it"
-            if changed
-            else f"{FLAG} is already {'on' if wanted else 'off'}: nothing to do"
-        )
-        return ActionOutcome(NAME, FLAG, False, changed, before, after, audit, message)
+    after = (
+        {**before, "enabled": wanted, "metadata": {**(before["metadata"] or {}), "opsbook": note}}
+        if changed
+        else before
+    )
+    audit = ({"action": "kill_switch.toggle", "target_type": "feature_flag", "target_id": FLAG},) if changed else ()
+    message = (
+        f"would set {FLAG}.enabled {before['enabled']} → {wanted} and write 1 admin_audit_log row; "
+        f"to do it: opsbook action {NAME} --confirm {NAME}{' --undo' if request.undo else ''}"
+        if changed
+        else f"{FLAG} is already {'on' if wanted else 'off'}: nothing to do"
+    )
+    return ActionOutcome(NAME, FLAG, False, changed, before, after, audit, message)
 
+
+@register(NAME, plan)
+def kill_switch(
+    request: ActionRequest, *, confirm: str | None = None, database_url: str | None = None
+) -> ActionOutcome:
+    """Pull (enabled = false) or, with undo, release (enabled = true) the payments kill switch."""
+    wanted = request.undo
+    if not require_confirmation(NAME, confirm):
+        with readable(database_url) as conn:
+            return plan(conn, request)
+    note = request.note()
     with writable(database_url) as conn:
         set_claims(conn, request)
         before = _row(queries.run(conn, "actions.flag_for_update", {"key": FLAG}).frame)
@@ -55,7 +68,14 @@ def kill_switch(request: ActionRequest, *, confirm: str | None = None, database_
             raise ActionRefused(f"{FLAG} is not marked is_kill_switch; refusing to touch it")
         if bool(before["enabled"]) == wanted:
             return ActionOutcome(
-                NAME, FLAG, True, False, before, before, (), f"{FLAG} was already {'on' if wanted else 'off'}: nothing written"
+                NAME,
+                FLAG,
+                True,
+                False,
+                before,
+                before,
+                (),
+                f"{FLAG} was already {'on' if wanted else 'off'}: nothing written",
             )
         params = {"key": FLAG, "enabled": wanted, "note": json.dumps(note, ensure_ascii=False)}
         updated = queries.run(conn, "actions.flag_set", params).frame

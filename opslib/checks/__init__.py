@@ -90,7 +90,9 @@ def evaluate(
             **base,
         )
     if check.breached(value, check.critical):
-        return Finding(outcome=Outcome.CRITICAL, severity=check.critical_severity, value=_round(value), detail=detail, **base)
+        return Finding(
+            outcome=Outcome.CRITICAL, severity=check.critical_severity, value=_round(value), detail=detail, **base
+        )
     if check.breached(value, check.warn):
         return Finding(outcome=Outcome.WARN, severity=check.warn_severity, value=_round(value), detail=detail, **base)
     return Finding(outcome=Outcome.OK, value=_round(value), detail=detail, **base)

@@ -1,0 +1,23 @@
+-- name: failed_purchases
+-- section: §3-A 사후 분석 (PG 승인 실패 영향)
+-- Purchases created in the window that the PG declined: status failed/cancelled with a PG
+-- failure_code (Toss failure.code / PortOne failure.pgCode), one row each, for the impact count.
+-- COST: one sequential scan of dt_purchases (no created_at index; failed rows carry no indexed
+-- timestamp).
+-- param: since timestamptz start of the window (inclusive, UTC)
+-- param: until timestamptz end of the window (exclusive, UTC)
+SELECT p.provider,
+       p.order_id,
+       p.id AS purchase_id,
+       p.user_id,
+       p.status AS db_status,
+       p.amount_krw,
+       p.failure_code,
+       p.created_at
+FROM public.dt_purchases p
+WHERE p.created_at >= :since
+  AND p.created_at < :until
+  AND p.status IN ('failed', 'cancelled')
+  AND p.failure_code IS NOT NULL
+  AND p.paid_at IS NULL
+ORDER BY p.created_at

@@ -1,0 +1,216 @@
+-- name: recon_items
+-- section: §3-A 복구 (payment-reconcile: PG vs dt_purchases vs wallet_ledger 재대사)
+-- Three-way reconciliation of one period, read-only, one row per (order, mismatch type), typed
+-- exactly as reconciliation_items.mismatch_type. The PG side is pg_transactions, or, when
+-- use_export is true, a PG export file sent as parallel arrays and unnest()ed (no temp table:
+-- the session is READ ONLY).
+-- Orders reconciled: every order with a PG row in the period, every purchase paid in the period
+-- (dt_purchases_paid_at_idx) and every purchase with a refund completed in the period. For
+-- those orders the state is compared as it is now: all PG rows of the order (approvals minus
+-- cancels, the same PG transaction imported from several sources counted once), the purchase
+-- row, and its purchase_credit transactions.
+-- Period edges: nothing younger than the grace period is judged (a purchase paid 30 s ago may
+-- not be credited yet); missing_in_pg is judged only for providers the PG side covers in the
+-- period and only up to its last import (max fetched_at), so an import that has not run yet
+-- does not turn every purchase into a mismatch.
+-- Rules: missing_in_db = PG approved, no purchase row; missing_in_pg = purchase paid in the
+-- period, no PG approval; amount_mismatch = PG approved amount <> amount_krw; status_mismatch =
+-- PG state (PAID / PARTIAL_CANCELLED / CANCELLED from approvals and cancels) not compatible with
+-- the DB status; not_credited = paid/partially_refunded with no purchase_credit; 
+-- credit_amount_mismatch = the one credit's user-side DT <> dt_amount + bonus_dt; double_credit
+-- = more than one purchase_credit; refund_not_clawed_back = refund succeeded in the period,
+-- the purchase was credited, no refund_clawback/chargeback_clawback transaction (by reference or
+-- refunds.wallet_tx_id) although DT was due back (dt_clawback, or, when nothing is recorded and
+-- no shortfall, the refunded share of dt_amount + bonus_dt).
+-- COST: window-bound through pg_transactions_at_idx, dt_purchases_paid_at_idx and per-order
+-- index probes, plus one sequential scan of refunds (no index on completed_at; refunds is ~1 %
+-- of purchases).
+-- param: since timestamptz start of the period (inclusive, UTC)
+-- param: until timestamptz end of the period (exclusive, UTC); "now" for ages and grace
+-- param: grace interval nothing younger than this is judged (in flight)
+-- param: use_export bool true: PG side from the x_* arrays; false: from pg_transactions
+-- param: x_provider text[] export column: provider (portone / tosspayments)
+-- param: x_order_id text[] export column: order id (PortOne paymentId / Toss orderId)
+-- param: x_transaction_key text[] export column: PG transaction id / key
+-- param: x_tx_kind text[] export column: approval / cancel / partial_cancel
+-- param: x_status text[] export column: PG status as exported
+-- param: x_amount bigint[] export column: amount in KRW (cancels as positive amounts)
+-- param: x_transaction_at timestamptz[] export column: transaction time
+WITH export AS (
+  SELECT x.provider, x.order_id, x.transaction_key, x.tx_kind, x.status, x.amount, x.transaction_at
+  FROM unnest(CAST(:x_provider AS text[]), CAST(:x_order_id AS text[]), CAST(:x_transaction_key AS text[]),
+              CAST(:x_tx_kind AS text[]), CAST(:x_status AS text[]), CAST(:x_amount AS bigint[]),
+              CAST(:x_transaction_at AS timestamptz[]))
+         AS x(provider, order_id, transaction_key, tx_kind, status, amount, transaction_at)
+  WHERE :use_export
+),
+pg_period AS (
+  SELECT t.provider, t.order_id, t.fetched_at
+  FROM public.pg_transactions t
+  WHERE NOT :use_export
+    AND t.provider IN ('portone', 'tosspayments')
+    AND t.transaction_at >= :since
+    AND t.transaction_at < :until
+    AND t.order_id IS NOT NULL
+  UNION ALL
+  SELECT e.provider, e.order_id, NULL::timestamptz
+  FROM export e
+  WHERE e.order_id IS NOT NULL
+    AND (e.transaction_at IS NULL OR (e.transaction_at >= :since AND e.transaction_at < :until))
+),
+coverage AS (
+  SELECT provider, CASE WHEN :use_export THEN :until ELSE max(fetched_at) END AS covered_until
+  FROM pg_period
+  GROUP BY provider
+),
+touched AS (
+  SELECT provider, order_id FROM pg_period
+  UNION
+  SELECT p.provider, p.order_id
+  FROM public.dt_purchases p
+  WHERE p.paid_at >= :since AND p.paid_at < :until
+  UNION
+  SELECT p.provider, p.order_id
+  FROM public.refunds r
+  JOIN public.dt_purchases p ON p.id = r.purchase_id
+  WHERE r.status = 'succeeded'
+    AND coalesce(r.completed_at, r.updated_at) >= :since
+    AND coalesce(r.completed_at, r.updated_at) < :until
+),
+pg_rows AS (
+  SELECT provider, order_id, transaction_key, tx_kind, status, amount, transaction_at
+  FROM (
+    SELECT DISTINCT ON (t.provider, t.transaction_key, t.tx_kind)
+           t.provider, t.order_id, t.transaction_key, t.tx_kind, t.status, t.amount, t.transaction_at
+    FROM touched o
+    JOIN public.pg_transactions t ON t.provider = o.provider AND t.order_id = o.order_id
+    WHERE NOT :use_export
+    ORDER BY t.provider, t.transaction_key, t.tx_kind,
+             CASE t.source WHEN 'portone_payments_api' THEN 1 WHEN 'toss_transactions_api' THEN 1
+                           WHEN 'toss_settlements_api' THEN 2 ELSE 3 END,
+             t.fetched_at DESC
+  ) AS from_table
+  UNION ALL
+  SELECT e.provider, e.order_id, e.transaction_key, e.tx_kind, e.status, e.amount, e.transaction_at
+  FROM export e
+  JOIN touched o ON o.provider = e.provider AND o.order_id = e.order_id
+),
+pg_state AS (
+  SELECT r.provider, r.order_id,
+         count(*) FILTER (WHERE r.ok_approval)::bigint AS approvals,
+         coalesce(sum(r.amount) FILTER (WHERE r.ok_approval), 0)::bigint AS approved_krw,
+         coalesce(sum(abs(r.amount)) FILTER (WHERE r.tx_kind IN ('cancel', 'partial_cancel')), 0)::bigint AS cancelled_krw,
+         min(r.transaction_at) FILTER (WHERE r.ok_approval) AS approved_at,
+         (array_agg(r.status ORDER BY r.transaction_at DESC NULLS LAST))[1] AS last_status,
+         (array_agg(r.transaction_key ORDER BY r.ok_approval DESC, r.transaction_at))[1] AS transaction_key
+  FROM (
+    SELECT g.*,
+           (g.tx_kind = 'approval'
+            AND upper(coalesce(g.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
+                  'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')) AS ok_approval
+    FROM pg_rows g
+  ) AS r
+  GROUP BY r.provider, r.order_id
+),
+orders AS (
+  SELECT o.provider, o.order_id,
+         p.id AS purchase_id, p.user_id, p.status AS db_status, p.amount_krw AS db_amount_krw,
+         p.refunded_amount_krw AS db_refunded_krw, (p.dt_amount + p.bonus_dt)::bigint AS expected_dt,
+         p.paid_at,
+         coalesce(s.approvals, 0) AS approvals, s.approved_krw, s.cancelled_krw, s.approved_at,
+         s.last_status AS pg_status_raw, s.transaction_key AS pg_transaction_key,
+         CASE WHEN coalesce(s.approvals, 0) = 0 THEN NULL
+              WHEN s.cancelled_krw >= s.approved_krw THEN 'CANCELLED'
+              WHEN s.cancelled_krw > 0 THEN 'PARTIAL_CANCELLED'
+              ELSE 'PAID' END AS pg_status,
+         cv.covered_until,
+         coalesce(cr.credits, 0) AS credits, coalesce(cr.credited_dt, 0) AS credited_dt
+  FROM touched o
+  LEFT JOIN public.dt_purchases p ON p.provider = o.provider AND p.order_id = o.order_id
+  LEFT JOIN pg_state s ON s.provider = o.provider AND s.order_id = o.order_id
+  LEFT JOIN coverage cv ON cv.provider = o.provider
+  LEFT JOIN LATERAL (
+    SELECT count(*)::bigint AS credits, sum(c.user_dt)::bigint AS credited_dt
+    FROM (
+      SELECT (SELECT coalesce(sum(l.amount_dt), 0)
+                FROM public.wallet_ledger l
+                JOIN public.wallet_accounts a ON a.id = l.account_id AND a.kind = 'user'
+               WHERE l.tx_id = t.tx_id) AS user_dt
+      FROM public.wallet_transactions t
+      WHERE t.tx_type = 'purchase_credit'
+        AND ((t.reference_type = 'dt_purchase' AND t.reference_id = p.id) OR t.tx_id = p.wallet_tx_id)
+    ) AS c
+  ) cr ON p.id IS NOT NULL
+),
+order_items AS (
+  SELECT o.provider, o.order_id, o.purchase_id, NULL::uuid AS refund_id, o.user_id, m.mismatch_type,
+         CASE WHEN o.approvals > 0 THEN o.approved_krw END AS pg_amount_krw,
+         CASE WHEN o.approvals > 0 THEN o.cancelled_krw END AS pg_cancelled_krw,
+         o.db_amount_krw, o.db_refunded_krw, o.expected_dt, o.credited_dt AS ledger_dt,
+         o.pg_status, o.pg_status_raw, o.db_status, o.pg_transaction_key, m.event_at
+  FROM orders o
+  CROSS JOIN LATERAL (VALUES
+    ('missing_in_db',
+       o.purchase_id IS NULL AND o.approvals > 0 AND o.approved_at < :until - :grace,
+       o.approved_at),
+    ('missing_in_pg',
+       o.db_status IN ('paid', 'partially_refunded', 'refunded', 'chargeback')
+       AND o.paid_at >= :since AND o.paid_at < :until AND o.approvals = 0
+       AND o.paid_at < least(o.covered_until, :until) - :grace,
+       o.paid_at),
+    ('amount_mismatch',
+       o.purchase_id IS NOT NULL AND o.approvals > 0 AND o.approved_krw <> o.db_amount_krw,
+       coalesce(o.approved_at, o.paid_at)),
+    ('status_mismatch',
+       o.purchase_id IS NOT NULL AND o.approvals > 0
+       AND CASE o.pg_status
+             WHEN 'CANCELLED' THEN o.db_status NOT IN ('refunded', 'cancelled', 'chargeback')
+             WHEN 'PARTIAL_CANCELLED' THEN o.db_status NOT IN ('partially_refunded', 'chargeback')
+             ELSE o.db_status NOT IN ('paid', 'chargeback') AND o.approved_at < :until - :grace
+           END,
+       coalesce(o.approved_at, o.paid_at)),
+    ('not_credited',
+       o.db_status IN ('paid', 'partially_refunded') AND o.credits = 0 AND o.paid_at < :until - :grace,
+       o.paid_at),
+    ('credit_amount_mismatch',
+       o.credits = 1 AND o.credited_dt <> o.expected_dt,
+       o.paid_at),
+    ('double_credit',
+       o.credits > 1,
+       o.paid_at)
+  ) AS m(mismatch_type, hit, event_at)
+  WHERE m.hit
+),
+refund_items AS (
+  SELECT p.provider, p.order_id, p.id AS purchase_id, r.id AS refund_id, r.user_id,
+         'refund_not_clawed_back' AS mismatch_type,
+         NULL::bigint AS pg_amount_krw, NULL::bigint AS pg_cancelled_krw,
+         p.amount_krw AS db_amount_krw, r.amount_krw AS db_refunded_krw,
+         greatest(r.dt_clawback,
+                  CASE WHEN r.dt_shortfall = 0
+                       THEN (p.dt_amount + p.bonus_dt) * r.amount_krw / p.amount_krw ELSE 0 END)::bigint AS expected_dt,
+         0::bigint AS ledger_dt,
+         NULL::text AS pg_status, NULL::text AS pg_status_raw, p.status AS db_status,
+         r.provider_cancellation_id AS pg_transaction_key,
+         coalesce(r.completed_at, r.updated_at) AS event_at
+  FROM public.refunds r
+  JOIN public.dt_purchases p ON p.id = r.purchase_id
+  WHERE r.status = 'succeeded'
+    AND coalesce(r.completed_at, r.updated_at) >= :since
+    AND coalesce(r.completed_at, r.updated_at) < :until
+    AND r.wallet_tx_id IS NULL
+    AND NOT EXISTS (
+      SELECT 1 FROM public.wallet_transactions t
+      WHERE t.reference_type = 'refund' AND t.reference_id = r.id
+        AND t.tx_type IN ('refund_clawback', 'chargeback_clawback'))
+    AND EXISTS (
+      SELECT 1 FROM public.wallet_transactions t
+      WHERE t.tx_type = 'purchase_credit'
+        AND ((t.reference_type = 'dt_purchase' AND t.reference_id = p.id) OR t.tx_id = p.wallet_tx_id))
+    AND greatest(r.dt_clawback,
+                 CASE WHEN r.dt_shortfall = 0
+                      THEN (p.dt_amount + p.bonus_dt) * r.amount_krw / p.amount_krw ELSE 0 END) > 0
+)
+SELECT i.*, extract(epoch FROM :until - i.event_at)::float8 AS age_s
+FROM (SELECT * FROM order_items UNION ALL SELECT * FROM refund_items) AS i
+ORDER BY i.mismatch_type, i.event_at, i.provider, i.order_id
