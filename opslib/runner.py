@@ -150,7 +150,16 @@ def run(
     folder = evidence.new_run_folder(out_dir, rb.id, started, str(values.get("wi_id", "")))
     output = folder / f"{rb.id}.ipynb"
     error, error_kind = _execute(rb, values, output, url_for_kernel, cell_timeout, progress, on_event)
-    return _seal(rb, values, folder, output, started, t0, error, error_kind, url_for_kernel)
+    return _seal(rb, values, folder, output, started, t0, error, error_kind, url_for_kernel, _kernel_peak_mib())
+
+
+def _kernel_peak_mib() -> float | None:
+    """Peak RSS of the largest reaped child: the notebook kernel (papermill waits for it)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
 def _execute(
@@ -185,6 +194,8 @@ def _execute(
                 execution_timeout=cell_timeout,
                 start_timeout=60,
                 shutdown_kernel="immediate",
+                # the kernel's "running over TCP without encryption" notice is noise on every run (loopback only)
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 cwd=str(rb.notebook.parent),
             )
         except PapermillExecutionError as exc:
@@ -221,6 +232,7 @@ def _seal(
     error: str | None,
     error_kind: str | None,
     url: str | None,
+    kernel_peak_mib: float | None = None,
 ) -> RunResult:
     fastimport.skip_slow_format_checkers()
     import nbformat
@@ -247,6 +259,7 @@ def _seal(
         "started_at": iso_utc(started),
         "finished_at": iso_utc(finished),
         "seconds": round(time.perf_counter() - t0, 3),
+        "kernel_peak_rss_mib": kernel_peak_mib,
         "parameters": redact_parameters(values),
         "environment": values.get("environment"),
         "wi_id": values.get("wi_id") or None,

@@ -1,0 +1,231 @@
+"""Runbook §3-A 감지 (detect): is something wrong with payments right now?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from opslib import checks
+from opslib.payments.display import evidence, for_display
+from opslib.payments.fetch import Fetched, QueryTiming, fetch, timings
+from opslib.payments.measures import join_counts, pct, total
+from opslib.payments.stages import PROVIDERS, provider_label
+from opslib.results import Finding
+from opslib.timewindow import Window
+
+BUCKET = timedelta(minutes=5)
+# Runbook §3-A 감지 reads payment-reconcile results "recently"; the check's note says 3 days.
+RECONCILE_LOOKBACK = timedelta(days=3)
+STATUS_CLASSES = ("2xx", "401", "4xx", "5xx", "other")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What §3-A 감지 shows: webhook health, handler status codes, reconciliation, balances."""
+
+    window: Window
+    webhook_buckets: pd.DataFrame  # provider, bucket_start (KST), deliveries, successes, success_rate, ...
+    webhook_totals: pd.DataFrame  # per provider over the window
+    signature_reasons: pd.DataFrame  # provider, reason, failures, first_at, last_at
+    function_status: pd.DataFrame  # bucket_start (KST), status_class, invocations (long, for a stacked chart)
+    function_totals: pd.DataFrame  # status_class, invocations, share_pct
+    reconciliation_runs: pd.DataFrame  # runs started in the last 3 days
+    reconciliation_items: pd.DataFrame  # open items by provider and type
+    negative_balances: pd.DataFrame  # masked accounts with a negative (or drifting) balance
+    findings: tuple[Finding, ...]
+    timings: tuple[QueryTiming, ...]
+
+
+def detect(conn: Connection, window: Window) -> Detection:
+    """Measure the §3-A 감지 signals over the window (reconciliation: last 3 days; balances: now)."""
+    hooks = fetch(conn, "webhook_success_buckets", {**window.params(), "bucket": BUCKET})
+    reasons = fetch(conn, "signature_failure_reasons", window.params())
+    function = fetch(conn, "webhook_function_status", {**window.params(), "bucket": BUCKET})
+    runs = fetch(conn, "reconciliation_runs_recent", {"since": window.until - RECONCILE_LOOKBACK, "until": window.until})
+    items = fetch(conn, "reconciliation_items_open", {"until": window.until})
+    balances = fetch(conn, "negative_balances", {})
+
+    findings: list[Finding] = []
+    findings += webhook_findings(hooks, reasons)
+    findings += function_findings(function)
+    findings += reconciliation_findings(runs, items)
+    findings += balance_findings(balances)
+
+    return Detection(
+        window=window,
+        webhook_buckets=for_display(with_success_rate(hooks.frame)),
+        webhook_totals=webhook_totals(hooks.frame),
+        signature_reasons=for_display(reasons.frame),
+        function_status=for_display(function.frame),
+        function_totals=function_totals(function.frame),
+        reconciliation_runs=for_display(runs.frame),
+        reconciliation_items=for_display(items.frame),
+        negative_balances=for_display(balances.frame),
+        findings=tuple(findings),
+        timings=timings(hooks, reasons, function, runs, items, balances),
+    )
+
+
+def with_success_rate(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    if out.empty:
+        out["success_rate"] = pd.Series(dtype=float)
+        return out
+    out["success_rate"] = [pct(s, d) for s, d in zip(out["successes"], out["deliveries"], strict=True)]
+    return out
+
+
+def webhook_totals(buckets: pd.DataFrame) -> pd.DataFrame:
+    """Per provider over the window (both providers always listed: zero is an answer too)."""
+    rows = []
+    for provider in PROVIDERS:
+        deliveries = total(buckets, "deliveries", provider=provider)
+        successes = total(buckets, "successes", provider=provider)
+        signed = total(buckets, "signed", provider=provider)
+        failures = total(buckets, "signature_failures", provider=provider)
+        rows.append(
+            {
+                "provider": provider,
+                "deliveries": deliveries,
+                "successes": successes,
+                "success_rate": pct(successes, deliveries),
+                "signed": signed,
+                "signature_failures": failures,
+                "signature_failure_pct": pct(failures, signed),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def webhook_findings(hooks: Fetched, reasons: Fetched) -> list[Finding]:
+    success = checks.get("payments.webhook_success_rate")
+    signature = checks.get("payments.webhook_signature_failures")
+    if not hooks.ok:
+        return [checks.error(success, hooks.error or ""), checks.error(signature, hooks.error or "")]
+    out: list[Finding] = []
+    totals = webhook_totals(hooks.frame)
+    for row in totals.itertuples(index=False):
+        worst = hooks.frame[hooks.frame["provider"] == row.provider] if not hooks.frame.empty else hooks.frame
+        if not worst.empty:
+            worst = with_success_rate(worst).sort_values("success_rate").head(5)
+        out.append(
+            checks.evaluate(
+                success,
+                row.success_rate,
+                sample=row.deliveries,
+                subject=row.provider,
+                detail=(
+                    f"{provider_label(row.provider)} {row.successes}/{row.deliveries}건 성공"
+                    if row.deliveries
+                    else f"{provider_label(row.provider)} webhook 수신 없음 (no deliveries in the window)"
+                ),
+                evidence=evidence(worst, ["bucket_start", "deliveries", "successes", "success_rate"]),
+            )
+        )
+        # Toss payment webhooks are unsigned: only judge a provider that sent signed deliveries,
+        # and always PortOne (its silence is itself worth a line).
+        if row.provider == "portone" or row.signed:
+            by_reason = reasons.frame[reasons.frame["provider"] == row.provider] if reasons.ok and not reasons.frame.empty else reasons.frame
+            reason_text = (
+                join_counts((str(r.reason), int(r.failures)) for r in by_reason.itertuples(index=False))
+                if reasons.ok and not by_reason.empty
+                else ""
+            )
+            detail = f"{provider_label(row.provider)} 서명 실패 {row.signature_failures}/{row.signed}건"
+            if reason_text:
+                detail += f" ({reason_text})"
+            if not reasons.ok:
+                detail += f" · 사유별 집계 실패: {reasons.error}"
+            out.append(
+                checks.evaluate(
+                    signature,
+                    row.signature_failure_pct,
+                    sample=row.signed,
+                    subject=row.provider,
+                    detail=detail if row.signed else f"{provider_label(row.provider)} 서명된 webhook 없음 (no signed deliveries)",
+                    evidence=evidence(by_reason) if reasons.ok else (),
+                )
+            )
+    return out
+
+
+def function_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    counts = {c: total(frame, "invocations", status_class=c) for c in STATUS_CLASSES}
+    whole = sum(counts.values())
+    return pd.DataFrame(
+        [{"status_class": c, "invocations": n, "share_pct": pct(n, whole)} for c, n in counts.items()]
+    )
+
+
+def function_findings(function: Fetched) -> list[Finding]:
+    check = checks.get("payments.webhook_function_5xx")
+    if not function.ok:
+        return [checks.error(check, function.error or "")]
+    totals = function_totals(function.frame)
+    whole = int(totals["invocations"].sum())
+    errors = total(totals, "invocations", status_class="5xx")
+    unauthorized = total(totals, "invocations", status_class="401")
+    detail = (
+        f"payment-webhook 호출 {whole}건: "
+        + join_counts((str(r.status_class), int(r.invocations)) for r in totals.itertuples(index=False))
+        if whole
+        else "payment-webhook 호출 기록 없음 (no invocations in function_edge_logs)"
+    )
+    if unauthorized:
+        detail += f" · 401 {unauthorized}건: 서명/시크릿 거부 의심 (see 트리아지 3)"
+    return [checks.evaluate(check, pct(errors, whole), sample=whole, detail=detail, evidence=evidence(totals))]
+
+
+def reconciliation_findings(runs: Fetched, items: Fetched) -> list[Finding]:
+    runs_check = checks.get("payments.reconciliation_runs_failed")
+    items_check = checks.get("payments.reconciliation_items_open")
+    out: list[Finding] = []
+    if runs.ok:
+        bad = runs.frame[runs.frame["status"].isin(["mismatched", "error"])] if not runs.frame.empty else runs.frame
+        running = total(runs.frame.assign(n=1), "n", status="running") if not runs.frame.empty else 0
+        detail = f"최근 3일 실행 {len(runs.frame)}회 중 불일치/실패 {len(bad)}회"
+        if running:
+            detail += f", 진행 중 {running}회"
+        if runs.frame.empty:
+            detail = "최근 3일 payment-reconcile 실행 기록 없음 (no runs: is the cron job running?)"
+        out.append(
+            checks.evaluate(
+                runs_check,
+                len(bad),
+                detail=detail,
+                evidence=evidence(bad, ["provider", "period_start", "status", "mismatch_count", "error", "started_at"]),
+            )
+        )
+    else:
+        out.append(checks.error(runs_check, runs.error or ""))
+    if items.ok:
+        n = total(items.frame, "open_items")
+        by_type = items.frame.groupby("mismatch_type")["open_items"].sum() if not items.frame.empty else pd.Series(dtype=int)
+        detail = f"미해결 {n}건" + (f" ({join_counts((str(k), int(v)) for k, v in by_type.items())})" if n else "")
+        out.append(checks.evaluate(items_check, n, detail=detail, evidence=evidence(items.frame)))
+    else:
+        out.append(checks.error(items_check, items.error or ""))
+    return out
+
+
+def balance_findings(balances: Fetched) -> list[Finding]:
+    check = checks.get("payments.negative_balance")
+    if not balances.ok:
+        return [checks.error(check, balances.error or "")]
+    frame = balances.frame
+    negative = frame[frame["kind"] == "negative"] if not frame.empty else frame
+    drift = len(frame) - len(negative)
+    detail = f"음수 잔액 계정 {len(negative)}개"
+    if drift:
+        detail += f" · balance_dt와 원장 합계가 다른 계정 {drift}개 (drift, not negative)"
+    return [
+        checks.evaluate(
+            check,
+            len(negative),
+            detail=detail,
+            evidence=evidence(negative, ["user_id", "balance_dt", "ledger_sum_dt", "last_balance_after", "last_entry_at"]),
+        )
+    ]
