@@ -55,7 +55,9 @@ def classify(query: str, plan_json: Mapping[str, Any]) -> PlanClass:
     return PlanClass(query, label, tuple(sorted(set(seq))), tuple(sorted(set(idx))), float(root.get("Total Cost", 0.0)))
 
 
-def sample_parameters(q: queries.Query, since: datetime, until: datetime, overrides: Mapping[str, Any]) -> dict[str, Any]:
+def sample_parameters(
+    q: queries.Query, since: datetime, until: datetime, overrides: Mapping[str, Any]
+) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for p in q.params:
         if p.name in overrides:

@@ -81,6 +81,15 @@ class Page:
             bundle["text/html"] = findings_html(items)
         _display(bundle)
 
+    def business_day(self, business_date: str = "") -> timewindow.Window:
+        """The KST day to reconcile: the given YYYY-MM-DD, else the last full day before the window's end."""
+        day = (
+            timewindow.parse_day(business_date, name="business_date")
+            if business_date
+            else timewindow.last_business_day(self.window.until)
+        )
+        return timewindow.kst_day(day)
+
     def finish(self) -> Verdict:
         """The verdict banner (runbook §6) and the machine-readable result of the run."""
         verdict = decide(self.findings)
@@ -264,6 +273,50 @@ def show_table(frame: pd.DataFrame, title: str = "", *, max_rows: int = 50) -> N
     display(frame.head(max_rows))
     if len(frame) > max_rows:
         display(HTML(f"<p><i>… {len(frame) - max_rows:,}행 더 있음 (more rows not shown)</i></p>"))
+
+
+def show_markdown(text: str) -> None:
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
+
+
+def show_action(outcome: Any) -> None:
+    """A dry-run plan as a before/after table plus the command that would execute it."""
+    from IPython.display import HTML, display
+
+    before = outcome.before or {}
+    after = outcome.after or {}
+    rows = []
+    for key in sorted(set(before) | set(after)):
+        b, a = before.get(key), after.get(key)
+        mark = "→ 변경 (changes)" if b != a else ""
+        rows.append(
+            f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(_cell(b))}</td>"
+            f"<td>{html.escape(_cell(a))}</td><td>{mark}</td></tr>"
+        )
+    audit = "".join(
+        f"<li>admin_audit_log · {html.escape(str(r.get('action')))} · {html.escape(str(r.get('target_type')))}"
+        f"/{html.escape(str(r.get('target_id')))}</li>"
+        for r in outcome.audit_rows
+    )
+    mode = "실행됨 (EXECUTED)" if outcome.executed else "DRY-RUN: 아무것도 쓰지 않음 (nothing written)"
+    display(
+        HTML(
+            f"<div class='opsbook-action'><b>{html.escape(outcome.name)}</b> · {html.escape(outcome.target)} · {mode}"
+            f"<p>{html.escape(outcome.message)}</p>"
+            f"<table class='opsbook-findings'><thead><tr><th>column</th><th>before</th><th>after</th><th></th></tr>"
+            f"</thead><tbody>{''.join(rows)}</tbody></table>"
+            f"{'<p>audit row(s):</p><ul>' + audit + '</ul>' if audit else ''}</div>"
+        )
+    )
+
+
+def _cell(value: Any) -> str:
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def say(text: str) -> None:
