@@ -13,13 +13,13 @@ import secrets as pysecrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from opslib.masking import SECRET_PATTERNS
-from opslib.page import FINDINGS_MIME, RESULT_MIME
-from opslib.results import Finding
+from opslib.results import FINDINGS_MIME, RESULT_MIME, Finding
 
 MANIFEST = "manifest.json"
 RESULT = "result.json"
@@ -63,8 +63,9 @@ def collect(nb: Any) -> Collected:
     return Collected(tuple(found), result)
 
 
-def export_html(nb: Any, target: Path) -> None:
-    """Self-contained report: code hidden, charts inline, nothing fetched from a CDN."""
+@cache
+def _exporter() -> Any:
+    """The HTML exporter, built once: importing nbconvert and loading its templates costs ~0.5 s."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import Preprocessor
 
@@ -90,7 +91,12 @@ def export_html(nb: Any, target: Path) -> None:
         embed_images=True,
     )
     exporter.register_preprocessor(DropStderr(), enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
+    return exporter
+
+
+def export_html(nb: Any, target: Path) -> None:
+    """Self-contained report: code hidden, charts inline, nothing fetched from a CDN."""
+    body, _ = _exporter().from_notebook_node(nb)
     target.write_text(body, encoding="utf-8")
 
 

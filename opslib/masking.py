@@ -10,9 +10,10 @@ import ipaddress
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+)[A-Za-z0-9.-]*")
 _PHONE = re.compile(r"(?:\+82[- ]?0?|\b0)1[016789][- ]?\d{3,4}[- ]?\d{2}(\d{2})\b")
@@ -64,7 +65,7 @@ def mask_text(value: str) -> str:
 
 
 def mask_value(column: str, value: Any) -> Any:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and value != value):  # NaN
         return value
     col = column.lower()
     if isinstance(value, uuid.UUID):

@@ -19,10 +19,7 @@ from sqlalchemy.engine import URL
 
 from opslib import db, timewindow
 from opslib.errors import OpsbookError
-from opslib.results import Finding, Outcome, Verdict, decide, worst_severity
-
-FINDINGS_MIME = "application/vnd.opsbook.findings+json"
-RESULT_MIME = "application/vnd.opsbook.result+json"
+from opslib.results import FINDINGS_MIME, RESULT_MIME, Finding, Outcome, Verdict, decide, worst_severity
 
 T = TypeVar("T")
 

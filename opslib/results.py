@@ -7,6 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# Custom MIME types a page displays; the runner reads them back from the executed notebook.
+FINDINGS_MIME = "application/vnd.opsbook.findings+json"
+RESULT_MIME = "application/vnd.opsbook.result+json"
+
 
 class Severity(enum.Enum):
     """Runbook §0 severity, with its status-update cadence."""
