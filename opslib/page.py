@@ -56,6 +56,7 @@ class Page:
     identity: db.DatabaseIdentity | None = None
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def session(self):  # -> contextmanager[Connection]
         return db.read_only(self.url, self.runbook)
@@ -78,6 +79,10 @@ class Page:
             bundle["text/html"] = findings_html(items)
         _display(bundle)
 
+    def fact(self, name: str, value: Any) -> None:
+        """A named answer for result.json (e.g. the broken pipeline stage); enums by value."""
+        self.facts[name] = getattr(value, "value", value)
+
     def business_day(self, business_date: str = "") -> timewindow.Window:
         """The KST day to reconcile: the given YYYY-MM-DD, else the last full day before the window's end."""
         day = (
@@ -98,6 +103,7 @@ class Page:
             "window": self.window.to_json(),
             "database": self.identity.to_json() if self.identity else None,
             "notes": self.notes,
+            "facts": self.facts,
         }
         _display(
             {

@@ -273,6 +273,7 @@ def _seal(
         "error": error,
         "findings": [f.to_json() for f in findings],
         "notes": reported.get("notes", []),
+        "facts": reported.get("facts", {}),
     }
     evidence.write_json(folder / evidence.RESULT, payload)
     leaks = evidence.scrub_secrets(folder, secret_values([url, os.environ.get(db.ENV_ACTION_URL)]))

@@ -1,0 +1,173 @@
+"""The payments page (§3-A) executed for real by papermill: the drill matrix, evidence, secrets, the HTML report.
+
+Each scenario is seeded once (scale 1) on top of the healthy baseline; the page must raise
+the scenario's ground-truth findings at the right severity, name the broken pipeline
+stage, and stay below P1 on the healthy baseline.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from opslib import evidence, runner
+from opslib.results import Outcome, Severity, Verdict
+from opslib.seed import signing
+from opslib.seed.scenarios import SCENARIOS
+
+_RUNS: dict[str, runner.RunResult] = {}
+
+
+@pytest.fixture(scope="module")
+def page_run(seeded, tmp_path_factory):
+    """page_run(scenario) -> RunResult of the payments page on that scenario's database."""
+    out = tmp_path_factory.mktemp("evidence")
+
+    def get(scenario: str, **env: str) -> runner.RunResult:
+        key = scenario + "|" + ",".join(sorted(env))
+        if key not in _RUNS:
+            s = seeded(scenario)
+            saved = {k: os.environ.get(k) for k in env}
+            os.environ.update(env)
+            try:
+                _RUNS[key] = runner.run(
+                    "payments", {"until": s.as_of.isoformat()}, database_url=s.db.reader, out_dir=out, wi_id="WI-DRILL"
+                )
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+        return _RUNS[key]
+
+    return get
+
+
+def _problems(result: runner.RunResult):
+    return [f for f in result.findings if f.outcome.is_problem]
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_drill_matrix(scenario, page_run):
+    result = page_run(scenario)
+    assert result.error is None, result.error
+    expected = SCENARIOS[scenario].expected
+    problems = _problems(result)
+    for e in expected:
+        hits = [f for f in problems if f.check == e.check and (e.subject is None or f.subject == e.subject)]
+        assert hits, f"{scenario}: {e.check}[{e.subject}] did not fire; problems were {[f.key for f in problems]}"
+        assert any(f.severity.at_least(e.severity) for f in hits), (
+            f"{scenario}: {e.check} fired at {[f.severity.value for f in hits]}, expected {e.severity.value} or worse"
+        )
+    facts = json.loads((result.folder / "result.json").read_text())["facts"]
+    stage = SCENARIOS[scenario].stage
+    assert facts["broken_stage"] == (stage.value if stage else None), f"{scenario}: page named {facts['broken_stage']}"
+    if scenario == "healthy":
+        worst = [f for f in problems if f.severity.at_least(Severity.P1)]
+        assert not worst, f"healthy baseline raised {[(f.key, f.severity.value) for f in worst]}"
+        assert result.verdict in (Verdict.PASS, Verdict.CONDITIONAL_PASS)
+        assert not [f for f in result.findings if f.outcome is Outcome.ERROR]
+    else:
+        assert result.verdict is Verdict.FAIL and result.exit_code == runner.ExitCode.FAIL
+
+
+def test_bundle_is_complete_and_verifies(page_run):
+    result = page_run("webhook_secret_mismatch")
+    names = {p.name for p in result.folder.iterdir()}
+    assert names == {"payments.ipynb", "payments.html", "result.json", "manifest.json"}
+    data = json.loads((result.folder / "result.json").read_text())
+    for key in (
+        "runbook",
+        "run_id",
+        "started_at",
+        "finished_at",
+        "parameters",
+        "database",
+        "window",
+        "verdict",
+        "findings",
+    ):
+        assert key in data, key
+    assert data["started_at"].endswith("Z") and data["finished_at"].endswith("Z")
+    assert data["database"]["server_version"] and data["database"]["is_replica"] is False
+    assert data["window"]["since"] < data["window"]["until"]
+    assert data["wi_id"] == "WI-DRILL"
+    for f in data["findings"]:
+        assert {"check", "outcome", "severity", "value", "threshold", "section"} <= f.keys()
+    assert evidence.verify(result.folder) == []
+
+
+def test_signature_secret_is_verified_but_never_written(page_run):
+    secret = signing.DEMO_PORTONE_WEBHOOK_SECRET
+    result = page_run("webhook_secret_mismatch", PORTONE_WEBHOOK_SECRET=secret)
+    facts = json.loads((result.folder / "result.json").read_text())["facts"]
+    assert facts["signature_secret_match"] is True, (
+        "PortOne signed with the real secret: the stored signature must match"
+    )
+    key_b64 = secret.removeprefix("whsec_")
+    raw_key = base64.b64decode(key_b64)
+    for p in result.folder.iterdir():
+        data = p.read_bytes()
+        assert secret.encode() not in data and key_b64.encode() not in data and raw_key not in data, p.name
+    assert result.verdict is Verdict.FAIL, "the secret must not have been found and redacted (that would be ERROR)"
+
+
+def test_a_wrong_secret_says_no_match(page_run):
+    wrong = "whsec_" + base64.b64encode(b"w" * 32).decode()
+    result = page_run("webhook_secret_mismatch", PORTONE_WEBHOOK_SECRET=wrong)
+    facts = json.loads((result.folder / "result.json").read_text())["facts"]
+    assert facts["signature_secret_match"] is False
+
+
+def test_empty_contract_database_gives_a_clean_verdict(contract_db, tmp_path):
+    result = runner.run("payments", database_url=contract_db.reader, out_dir=tmp_path)
+    assert result.error is None
+    assert result.verdict is Verdict.PASS
+    assert not [f for f in result.findings if f.outcome is Outcome.ERROR]
+
+
+def test_html_report_renders_offline_in_chromium(page_run, artifacts: Path):
+    from playwright.sync_api import sync_playwright
+
+    result = page_run("webhook_secret_mismatch")
+    html = result.folder / "payments.html"
+    text = html.read_text()
+    assert "<script src=" not in text and "cdn" not in text.lower()
+    external: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.on("request", lambda r: external.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+        page.goto(html.as_uri())
+        page.wait_for_load_state("networkidle")
+        banner = page.locator(".opsbook-verdict")
+        assert banner.count() == 1 and banner.is_visible()
+        assert banner.get_attribute("data-verdict") == "FAIL"
+        assert "판정" in banner.inner_text()
+        images = page.locator("img")
+        assert images.count() >= 3, "charts: success rate, function status, funnel, lags, exit strip"
+        widths = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+        assert all(w > 100 for w in widths), widths
+        images.first.scroll_into_view_if_needed()
+        assert images.first.is_visible()
+        page.screenshot(path=str(artifacts / "payments-report.png"), full_page=True)
+        banner.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "payments-verdict.png"))
+        browser.close()
+    assert external == [], f"the report fetched {external}"
