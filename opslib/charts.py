@@ -22,6 +22,8 @@ OK, WARN, CRIT = "#2e7d32", "#f9a825", "#c62828"
 
 @cache
 def korean_font() -> str | None:
+    """The first Korean-capable font installed; also made matplotlib's default for these charts."""
+    import matplotlib
     from matplotlib import font_manager
 
     wanted = (
@@ -33,7 +35,11 @@ def korean_font() -> str | None:
         "NanumBarunGothic",
     )
     names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((w for w in wanted if w in names), None)
+    font = next((w for w in wanted if w in names), None)
+    if font:
+        matplotlib.rcParams["font.family"] = [font, "DejaVu Sans"]
+        matplotlib.rcParams["axes.unicode_minus"] = False  # Korean fonts often lack U+2212
+    return font
 
 
 def label(ko: str, en: str) -> str:
@@ -43,28 +49,17 @@ def label(ko: str, en: str) -> str:
 def _figure(width: float = 10, height: float = 3.6):  # -> matplotlib.figure.Figure
     from matplotlib.figure import Figure
 
-    font = korean_font()
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    if font:
-        fig.set_layout_engine("constrained")
-    return fig
+    korean_font()  # sets the font before anything is drawn
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
 def _style(ax) -> None:
-    font = korean_font()
-    if font:
-        for item in [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()]:
-            item.set_fontfamily([font, "DejaVu Sans"])
     ax.grid(True, alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
 
 
 def _legend(ax) -> None:
-    font = korean_font()
-    leg = ax.legend(loc="best", fontsize=8, frameon=False)
-    if leg and font:
-        for text in leg.get_texts():
-            text.set_fontfamily([font, "DejaVu Sans"])
+    ax.legend(loc="best", fontsize=8, frameon=False)
 
 
 def show(fig) -> None:

@@ -1,0 +1,146 @@
+"""Speed and memory figures for opsbook, printed (targets live here, not in timed unit tests).
+
+    python benchmarks/bench.py                 # scale 1, the demo scale, and the 10 M-ledger scale
+    python benchmarks/bench.py --skip-big      # without the 10 M-ledger database
+
+Measures, on this machine: seed time and row counts (scale 1, demo scale, big scale);
+`opsbook run payments` as a whole process (wall time, median of --runs) and the notebook
+kernel's peak RSS; the reconciliation of one KST business day (time, peak RSS of the
+process); and the EXPLAIN plan class of every payments query at each table size (index
+vs sequential scan), so that the page's cost can be seen to follow the window.
+It uses its own embedded cluster in a temporary OPSBOOK_HOME and never touches the demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HOME = Path(tempfile.mkdtemp(prefix="opsbook-bench-"))
+os.environ["OPSBOOK_HOME"] = str(HOME)
+os.environ.pop("OPSBOOK_DATABASE_URL", None)
+
+from opslib import db, embedded, explain, timewindow  # noqa: E402
+from opslib.seed import seed  # noqa: E402
+
+OPSBOOK = [sys.executable, "-m", "opslib.cli"]
+
+
+def seed_db(name: str, scale: int, scenario: str) -> tuple[str, object]:
+    embedded.create_contract_database(name, replace=True)
+    t0 = time.perf_counter()
+    report = seed(embedded.libpq_url(name), scale=scale, scenario=scenario)
+    wall = time.perf_counter() - t0
+    print(f"\n## seed {name}: scale {scale}, scenario {scenario}: {wall:.1f} s")
+    for table, n in sorted(report.row_counts.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"   {table:<34} {n:>12,}")
+    print(f"   {'total rows':<34} {sum(report.row_counts.values()):>12,}")
+    return name, report
+
+
+def run_page(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
+    reader = embedded.url(name, user=embedded.READER_ROLE)
+    walls, peaks, inner = [], [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [*OPSBOOK, "run", "payments", "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
+            capture_output=True, text=True,
+        )
+        walls.append(time.perf_counter() - t0)
+        folder = Path(next(line.split(": ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("evidence:")))
+        result = json.loads((folder / "result.json").read_text())
+        peaks.append(result.get("kernel_peak_rss_mib") or 0.0)
+        inner.append(result["seconds"])
+        verdict = result["verdict"]
+    figures = {
+        "wall_median_s": statistics.median(walls),
+        "wall_min_s": min(walls),
+        "in_runner_median_s": statistics.median(inner),
+        "kernel_peak_rss_mib": max(peaks),
+    }
+    print(
+        f"   opsbook run payments ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
+        f"min {figures['wall_min_s']:.2f} s; kernel peak RSS {figures['kernel_peak_rss_mib']:.0f} MiB"
+    )
+    return figures
+
+
+RECONCILE = """
+import json, resource, sys, time
+from datetime import datetime
+from opslib import db, payments, timewindow
+url, as_of = sys.argv[1], datetime.fromisoformat(sys.argv[2])
+day = timewindow.kst_day(timewindow.last_business_day(as_of))
+t0 = time.perf_counter()
+with db.read_only(url, "bench") as conn:
+    r = payments.reconcile(conn, day)
+print(json.dumps({"seconds": time.perf_counter() - t0, "items": len(r.items),
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def reconcile_day(name: str, as_of: str) -> dict[str, float]:
+    reader = embedded.url(name, user=embedded.READER_ROLE)
+    proc = subprocess.run([sys.executable, "-c", RECONCILE, reader, as_of], capture_output=True, text=True, check=True)
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(
+        f"   reconcile one KST business day: {figures['seconds']:.2f} s, {figures['items']} mismatches, "
+        f"process peak RSS {figures['peak_rss_mib']:.0f} MiB"
+    )
+    return figures
+
+
+def plans(name: str, as_of: str) -> dict[str, str]:
+    from datetime import datetime, timedelta
+
+    until = datetime.fromisoformat(as_of)
+    with db.read_only(embedded.url(name, user=embedded.READER_ROLE), "bench") as conn:
+        found = explain.explain_domain(conn, "payments", until - timedelta(hours=1), until)
+    print("   EXPLAIN plan class per payments query (1-hour window):")
+    for p in found:
+        print(f"     {p.query:<48} {p.plan_class:<40} cost {p.total_cost:>12,.0f}")
+    return {p.query: p.plan_class for p in found}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--demo-scale", type=int, default=10)
+    ap.add_argument("--big-scale", type=int, default=None, help="scale for ~10 M ledger rows (default: the seeder's)")
+    ap.add_argument("--skip-big", action="store_true")
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    from opslib import seed as seed_pkg
+
+    big_scale = args.big_scale or getattr(seed_pkg, "LEDGER_10M_SCALE", 250)
+    out = HOME / "evidence"
+    print(f"# opsbook benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · OPSBOOK_HOME {HOME}")
+    embedded.start()
+    try:
+        seed_db("bench_s1", 1, "healthy")
+        name, report = seed_db("bench_demo", args.demo_scale, "webhook_secret_mismatch")
+        as_of = report.as_of.isoformat()
+        run_page(name, as_of, args.runs, out)
+        reconcile_day(name, as_of)
+        plans(name, as_of)
+        if not args.skip_big:
+            name, report = seed_db("bench_big", big_scale, "webhook_secret_mismatch")
+            as_of = report.as_of.isoformat()
+            run_page(name, as_of, max(3, args.runs // 2), out)
+            reconcile_day(name, as_of)
+            plans(name, as_of)
+    finally:
+        embedded.stop()
+        print(f"\n(window of every page run: the hour ending at the seed's as_of; KST day for reconciliation: "
+              f"the last full day before it; timezone {timewindow.KST})")
+
+
+if __name__ == "__main__":
+    main()
