@@ -102,28 +102,35 @@ def read_only(
     timeouts: Timeouts = Timeouts(),  # frozen dataclass, safe as a default
 ) -> Iterator[Connection]:
     """A read-only transaction with timeouts and application_name; always rolled back."""
-    eng = engine(url)
+    conn = connect(url).execution_options(postgresql_readonly=True)
     try:
-        conn = eng.connect()
-    except sa.exc.OperationalError as exc:
-        raise DatabaseUnavailable(
-            f"cannot reach the database at {display_url(eng.url)}: {_first_line(exc.orig)}"
-        ) from None
-    try:
-        conn = conn.execution_options(postgresql_readonly=True)
         with conn.begin() as tx:
-            conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeouts.statement_ms)}")
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeouts.lock_ms)}")
-            conn.exec_driver_sql(
-                f"SET LOCAL idle_in_transaction_session_timeout = {int(timeouts.idle_in_transaction_ms)}"
-            )
-            conn.execute(sa.text("SELECT set_config('application_name', :n, true)"), {"n": f"opsbook/{runbook}"})
+            set_local(conn, f"opsbook/{runbook}", timeouts)
             try:
                 yield conn
             finally:
                 tx.rollback()
     finally:
         conn.close()
+
+
+def connect(url: URL | str) -> Connection:
+    """A pooled connection, or one sentence saying which database could not be reached (password hidden)."""
+    eng = engine(url)
+    try:
+        return eng.connect()
+    except sa.exc.OperationalError as exc:
+        raise DatabaseUnavailable(
+            f"cannot reach the database at {display_url(eng.url)}: {_first_line(exc.orig)}"
+        ) from None
+
+
+def set_local(conn: Connection, application_name: str, timeouts: Timeouts) -> None:
+    """Transaction-scoped settings: SET LOCAL works through poolers, startup options do not."""
+    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeouts.statement_ms)}")
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeouts.lock_ms)}")
+    conn.exec_driver_sql(f"SET LOCAL idle_in_transaction_session_timeout = {int(timeouts.idle_in_transaction_ms)}")
+    conn.execute(sa.text("SELECT set_config('application_name', :n, true)"), {"n": application_name})
 
 
 def _first_line(exc: object) -> str:

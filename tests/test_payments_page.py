@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -31,18 +30,12 @@ def page_run(seeded, tmp_path_factory):
         key = scenario + "|" + ",".join(sorted(env))
         if key not in _RUNS:
             s = seeded(scenario)
-            saved = {k: os.environ.get(k) for k in env}
-            os.environ.update(env)
-            try:
+            with pytest.MonkeyPatch.context() as mp:
+                for k, v in env.items():
+                    mp.setenv(k, v)
                 _RUNS[key] = runner.run(
                     "payments", {"until": s.as_of.isoformat()}, database_url=s.db.reader, out_dir=out, wi_id="WI-DRILL"
                 )
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
         return _RUNS[key]
 
     return get

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from opslib import db, queries
-from opslib.errors import ActionRefused, DatabaseUnavailable
+from opslib.errors import ActionRefused
 
 
 @dataclass(frozen=True)
@@ -94,22 +94,17 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+# An action must not wait behind a stuck transaction at 3 a.m.: fail fast and say so.
+ACTION_TIMEOUTS = db.Timeouts(statement_ms=10_000, lock_ms=3_000, idle_in_transaction_ms=30_000)
+
+
 @contextmanager
 def writable(database_url: str | None) -> Iterator[Connection]:
     """One read-write transaction on the action credentials, with short timeouts."""
-    url = db.resolve_url(database_url, action=True)
-    eng = db.engine(url)
-    try:
-        conn = eng.connect()
-    except sa.exc.OperationalError as exc:
-        raise DatabaseUnavailable(
-            f"cannot reach the database at {db.display_url(url)}: {db._first_line(exc.orig)}"
-        ) from None
+    conn = db.connect(db.resolve_url(database_url, action=True))
     try:
         with conn.begin():
-            conn.exec_driver_sql("SET LOCAL statement_timeout = 10000")
-            conn.exec_driver_sql("SET LOCAL lock_timeout = 3000")
-            conn.execute(sa.text("SELECT set_config('application_name', 'opsbook/action', true)"))
+            db.set_local(conn, "opsbook/action", ACTION_TIMEOUTS)
             yield conn
     finally:
         conn.close()
