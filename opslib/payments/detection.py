@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Connection
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Connection
 from opslib import checks
 from opslib.payments.display import evidence, for_display
 from opslib.payments.fetch import Fetched, QueryTiming, fetch, timings
-from opslib.payments.measures import join_counts, pct, total
+from opslib.payments.measures import join_counts, number, pct, rows, total
 from opslib.payments.stages import PROVIDERS, provider_label
 from opslib.results import Finding
 from opslib.timewindow import Window
@@ -44,7 +45,9 @@ def detect(conn: Connection, window: Window) -> Detection:
     hooks = fetch(conn, "webhook_success_buckets", {**window.params(), "bucket": BUCKET})
     reasons = fetch(conn, "signature_failure_reasons", window.params())
     function = fetch(conn, "webhook_function_status", {**window.params(), "bucket": BUCKET})
-    runs = fetch(conn, "reconciliation_runs_recent", {"since": window.until - RECONCILE_LOOKBACK, "until": window.until})
+    runs = fetch(
+        conn, "reconciliation_runs_recent", {"since": window.until - RECONCILE_LOOKBACK, "until": window.until}
+    )
     items = fetch(conn, "reconciliation_items_open", {"until": window.until})
     balances = fetch(conn, "negative_balances", {})
 
@@ -80,13 +83,13 @@ def with_success_rate(frame: pd.DataFrame) -> pd.DataFrame:
 
 def webhook_totals(buckets: pd.DataFrame) -> pd.DataFrame:
     """Per provider over the window (both providers always listed: zero is an answer too)."""
-    rows = []
+    records = []
     for provider in PROVIDERS:
         deliveries = total(buckets, "deliveries", provider=provider)
         successes = total(buckets, "successes", provider=provider)
         signed = total(buckets, "signed", provider=provider)
         failures = total(buckets, "signature_failures", provider=provider)
-        rows.append(
+        records.append(
             {
                 "provider": provider,
                 "deliveries": deliveries,
@@ -97,7 +100,7 @@ def webhook_totals(buckets: pd.DataFrame) -> pd.DataFrame:
                 "signature_failure_pct": pct(failures, signed),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(records)
 
 
 def webhook_findings(hooks: Fetched, reasons: Fetched) -> list[Finding]:
@@ -106,58 +109,52 @@ def webhook_findings(hooks: Fetched, reasons: Fetched) -> list[Finding]:
     if not hooks.ok:
         return [checks.error(success, hooks.error or ""), checks.error(signature, hooks.error or "")]
     out: list[Finding] = []
-    totals = webhook_totals(hooks.frame)
-    for row in totals.itertuples(index=False):
-        worst = hooks.frame[hooks.frame["provider"] == row.provider] if not hooks.frame.empty else hooks.frame
-        if not worst.empty:
-            worst = with_success_rate(worst).sort_values("success_rate").head(5)
+    for row in webhook_totals(hooks.frame).itertuples(index=False):
+        worst = with_success_rate(rows(hooks.frame, provider=row.provider)).sort_values("success_rate").head(5)
+        name = provider_label(row.provider)
         out.append(
             checks.evaluate(
                 success,
-                row.success_rate,
-                sample=row.deliveries,
+                number(row.success_rate),
+                sample=int(row.deliveries),
                 subject=row.provider,
-                detail=(
-                    f"{provider_label(row.provider)} {row.successes}/{row.deliveries}건 성공"
-                    if row.deliveries
-                    else f"{provider_label(row.provider)} webhook 수신 없음 (no deliveries in the window)"
-                ),
+                detail=f"{name} {row.successes}/{row.deliveries}건 성공"
+                if row.deliveries
+                else f"{name} webhook 수신 없음 (no deliveries in the window)",
                 evidence=evidence(worst, ["bucket_start", "deliveries", "successes", "success_rate"]),
             )
         )
-        # Toss payment webhooks are unsigned: only judge a provider that sent signed deliveries,
-        # and always PortOne (its silence is itself worth a line).
+        # Toss payment webhooks are unsigned: judge a provider only when it sent signed
+        # deliveries, but always PortOne (no signed delivery at all is worth a line there).
         if row.provider == "portone" or row.signed:
-            by_reason = reasons.frame[reasons.frame["provider"] == row.provider] if reasons.ok and not reasons.frame.empty else reasons.frame
-            reason_text = (
-                join_counts((str(r.reason), int(r.failures)) for r in by_reason.itertuples(index=False))
-                if reasons.ok and not by_reason.empty
-                else ""
-            )
-            detail = f"{provider_label(row.provider)} 서명 실패 {row.signature_failures}/{row.signed}건"
-            if reason_text:
-                detail += f" ({reason_text})"
-            if not reasons.ok:
-                detail += f" · 사유별 집계 실패: {reasons.error}"
-            out.append(
-                checks.evaluate(
-                    signature,
-                    row.signature_failure_pct,
-                    sample=row.signed,
-                    subject=row.provider,
-                    detail=detail if row.signed else f"{provider_label(row.provider)} 서명된 webhook 없음 (no signed deliveries)",
-                    evidence=evidence(by_reason) if reasons.ok else (),
-                )
-            )
+            out.append(signature_finding(signature, row, reasons))
     return out
+
+
+def signature_finding(check: checks.Check, row: Any, reasons: Fetched) -> Finding:
+    name = provider_label(row.provider)
+    by_reason = rows(reasons.frame, provider=row.provider)
+    detail = (
+        f"{name} 서명 실패 {row.signature_failures}/{row.signed}건" if row.signed else f"{name} 서명된 webhook 없음"
+    )
+    if not by_reason.empty:
+        detail += " (" + join_counts((str(r.reason), int(r.failures)) for r in by_reason.itertuples(index=False)) + ")"
+    if not reasons.ok:
+        detail += f" · 사유별 집계 실패: {reasons.error}"
+    return checks.evaluate(
+        check,
+        number(row.signature_failure_pct),
+        sample=int(row.signed),
+        subject=row.provider,
+        detail=detail,
+        evidence=evidence(by_reason),
+    )
 
 
 def function_totals(frame: pd.DataFrame) -> pd.DataFrame:
     counts = {c: total(frame, "invocations", status_class=c) for c in STATUS_CLASSES}
     whole = sum(counts.values())
-    return pd.DataFrame(
-        [{"status_class": c, "invocations": n, "share_pct": pct(n, whole)} for c, n in counts.items()]
-    )
+    return pd.DataFrame([{"status_class": c, "invocations": n, "share_pct": pct(n, whole)} for c, n in counts.items()])
 
 
 def function_findings(function: Fetched) -> list[Finding]:
@@ -203,7 +200,9 @@ def reconciliation_findings(runs: Fetched, items: Fetched) -> list[Finding]:
         out.append(checks.error(runs_check, runs.error or ""))
     if items.ok:
         n = total(items.frame, "open_items")
-        by_type = items.frame.groupby("mismatch_type")["open_items"].sum() if not items.frame.empty else pd.Series(dtype=int)
+        by_type = (
+            items.frame.groupby("mismatch_type")["open_items"].sum() if not items.frame.empty else pd.Series(dtype=int)
+        )
         detail = f"미해결 {n}건" + (f" ({join_counts((str(k), int(v)) for k, v in by_type.items())})" if n else "")
         out.append(checks.evaluate(items_check, n, detail=detail, evidence=evidence(items.frame)))
     else:
@@ -216,7 +215,7 @@ def balance_findings(balances: Fetched) -> list[Finding]:
     if not balances.ok:
         return [checks.error(check, balances.error or "")]
     frame = balances.frame
-    negative = frame[frame["kind"] == "negative"] if not frame.empty else frame
+    negative = rows(frame, kind="negative")
     drift = len(frame) - len(negative)
     detail = f"음수 잔액 계정 {len(negative)}개"
     if drift:
@@ -226,6 +225,8 @@ def balance_findings(balances: Fetched) -> list[Finding]:
             check,
             len(negative),
             detail=detail,
-            evidence=evidence(negative, ["user_id", "balance_dt", "ledger_sum_dt", "last_balance_after", "last_entry_at"]),
+            evidence=evidence(
+                negative, ["user_id", "balance_dt", "ledger_sum_dt", "last_balance_after", "last_entry_at"]
+            ),
         )
     ]

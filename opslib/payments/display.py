@@ -61,7 +61,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def evidence(frame: pd.DataFrame, columns: Iterable[str] | None = None, limit: int = EVIDENCE_ROWS) -> tuple[dict[str, Any], ...]:
+def evidence(
+    frame: pd.DataFrame, columns: Iterable[str] | None = None, limit: int = EVIDENCE_ROWS
+) -> tuple[dict[str, Any], ...]:
     """The first rows of a frame, masked, KST, plain values: what a finding carries as evidence."""
     if frame.empty:
         return ()

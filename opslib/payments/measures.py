@@ -14,6 +14,16 @@ def pct(part: float, whole: float) -> float | None:
     return 100.0 * float(part) / float(whole)
 
 
+def rows(frame: pd.DataFrame, **where: object) -> pd.DataFrame:
+    """The rows matching every column=value given; an empty frame stays empty (and never KeyErrors)."""
+    out = frame
+    for key, value in where.items():
+        if out.empty or key not in out.columns:
+            return out.iloc[0:0]
+        out = out[out[key] == value]
+    return out
+
+
 def total(frame: pd.DataFrame, column: str, **where: object) -> int:
     """Sum of an integer column over the rows matching where (0 on an empty frame)."""
     if frame.empty or column not in frame.columns:

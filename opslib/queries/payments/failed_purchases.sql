@@ -1,7 +1,8 @@
 -- name: failed_purchases
 -- section: §3-A 사후 분석 (PG 승인 실패 영향)
--- Purchases created in the window that the PG declined: status failed/cancelled with a PG
--- failure_code (Toss failure.code / PortOne failure.pgCode), one row each, for the impact count.
+-- Purchases created in the window that the PG declined: status failed with a PG failure_code
+-- (Toss failure.code / PortOne failure.pgCode), one row each, for the failure-code table and the
+-- impact count. A user cancel (failure_code like PAY_PROCESS_CANCELED) is not a decline.
 -- COST: one sequential scan of dt_purchases (no created_at index; failed rows carry no indexed
 -- timestamp).
 -- param: since timestamptz start of the window (inclusive, UTC)
@@ -17,7 +18,8 @@ SELECT p.provider,
 FROM public.dt_purchases p
 WHERE p.created_at >= :since
   AND p.created_at < :until
-  AND p.status IN ('failed', 'cancelled')
+  AND p.status = 'failed'
   AND p.failure_code IS NOT NULL
+  AND p.failure_code NOT ILIKE '%cancel%'
   AND p.paid_at IS NULL
 ORDER BY p.created_at

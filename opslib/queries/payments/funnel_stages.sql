@@ -5,9 +5,10 @@
 --   checkout = the dt_purchases row exists;
 --   confirm  = the PG decided: approved (a pg_transactions approval, paid_at = the PG's
 --              approvedAt/paidAt, provider_status PAID/DONE as last fetched from the PG, or a
---              webhook delivery in which the PG says paid) or failed (status failed/cancelled
---              with a PG failure_code; a failed row without failure_code is an abandoned or
---              expired checkout, not a PG decline);
+--              webhook delivery in which the PG says paid) or declined (status failed with a PG
+--              failure_code). Not declines: a failed row without failure_code (abandoned or
+--              expired checkout), a user cancel (failure_code like PAY_PROCESS_CANCELED) and
+--              status cancelled (the app cancelled it);
 --   webhook  = our handler processed the payment and the DB purchase is paid (status paid,
 --              partially_refunded, refunded or chargeback);
 --   ledger   = a purchase_credit exists (reference dt_purchase/id, or dt_purchases.wallet_tx_id).
@@ -66,7 +67,8 @@ facts AS (
 ),
 staged AS (
   SELECT f.*,
-         (NOT f.approved AND f.failure_code IS NOT NULL AND f.status IN ('failed', 'cancelled')) AS failed,
+         (NOT f.approved AND f.status = 'failed' AND f.failure_code IS NOT NULL
+          AND f.failure_code NOT ILIKE '%cancel%') AS failed,
          f.status IN ('paid', 'partially_refunded', 'refunded', 'chargeback') AS db_paid,
          f.credits > 0 AS credited
   FROM facts f

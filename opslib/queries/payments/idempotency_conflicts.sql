@@ -44,7 +44,7 @@ WHERE coalesce(k.completed_at, k.created_at) >= :since
   AND coalesce(k.completed_at, k.created_at) < :until
   AND (k.response_status IN (409, 422)
        OR concat_ws(' ', k.response_body ->> 'code', k.response_body ->> 'error', k.response_body ->> 'message',
-                    k.response_body #>> '{error,code}', k.response_body #>> '{error,message}')
+                    k.response_body -> 'error' ->> 'code', k.response_body -> 'error' ->> 'message')
           ~* '(conflict|mismatch|reuse|already[ _-]?used)')
 UNION ALL
 SELECT 'shared_purchase_key',

@@ -16,7 +16,7 @@
 -- Rules: missing_in_db = PG approved, no purchase row; missing_in_pg = purchase paid in the
 -- period, no PG approval; amount_mismatch = PG approved amount <> amount_krw; status_mismatch =
 -- PG state (PAID / PARTIAL_CANCELLED / CANCELLED from approvals and cancels) not compatible with
--- the DB status; not_credited = paid/partially_refunded with no purchase_credit; 
+-- the DB status (a DB refund newer than the last PG import is not judged yet); not_credited = paid/partially_refunded with no purchase_credit; 
 -- credit_amount_mismatch = the one credit's user-side DT <> dt_amount + bonus_dt; double_credit
 -- = more than one purchase_credit; refund_not_clawed_back = refund succeeded in the period,
 -- the purchase was credited, no refund_clawback/chargeback_clawback transaction (by reference or
@@ -35,12 +35,12 @@
 -- param: x_tx_kind text[] export column: approval / cancel / partial_cancel
 -- param: x_status text[] export column: PG status as exported
 -- param: x_amount bigint[] export column: amount in KRW (cancels as positive amounts)
--- param: x_transaction_at timestamptz[] export column: transaction time
+-- param: x_transaction_at text[] export column: transaction time, ISO-8601 with offset (text: cast in SQL)
 WITH export AS (
   SELECT x.provider, x.order_id, x.transaction_key, x.tx_kind, x.status, x.amount, x.transaction_at
   FROM unnest(CAST(:x_provider AS text[]), CAST(:x_order_id AS text[]), CAST(:x_transaction_key AS text[]),
               CAST(:x_tx_kind AS text[]), CAST(:x_status AS text[]), CAST(:x_amount AS bigint[]),
-              CAST(:x_transaction_at AS timestamptz[]))
+              CAST(CAST(:x_transaction_at AS text[]) AS timestamptz[]))
          AS x(provider, order_id, transaction_key, tx_kind, status, amount, transaction_at)
   WHERE :use_export
 ),
@@ -77,57 +77,78 @@ touched AS (
     AND coalesce(r.completed_at, r.updated_at) >= :since
     AND coalesce(r.completed_at, r.updated_at) < :until
 ),
-pg_rows AS (
-  SELECT provider, order_id, transaction_key, tx_kind, status, amount, transaction_at
+-- The export side is small and arrives whole: aggregate it once and hash-join it.
+export_state AS (
+  SELECT e.provider, e.order_id,
+         count(*) FILTER (WHERE e.ok_approval)::bigint AS approvals,
+         sum(e.amount) FILTER (WHERE e.ok_approval)::bigint AS approved_krw,
+         sum(abs(e.amount)) FILTER (WHERE e.tx_kind IN ('cancel', 'partial_cancel'))::bigint AS cancelled_krw,
+         min(e.transaction_at) FILTER (WHERE e.ok_approval) AS approved_at,
+         max(e.transaction_at) FILTER (WHERE e.tx_kind IN ('cancel', 'partial_cancel')) AS cancelled_at,
+         (array_agg(e.status ORDER BY e.transaction_at DESC NULLS LAST))[1] AS last_status,
+         (array_agg(e.transaction_key ORDER BY e.ok_approval DESC, e.transaction_at))[1] AS transaction_key
   FROM (
-    SELECT DISTINCT ON (t.provider, t.transaction_key, t.tx_kind)
-           t.provider, t.order_id, t.transaction_key, t.tx_kind, t.status, t.amount, t.transaction_at
-    FROM touched o
-    JOIN public.pg_transactions t ON t.provider = o.provider AND t.order_id = o.order_id
-    WHERE NOT :use_export
-    ORDER BY t.provider, t.transaction_key, t.tx_kind,
-             CASE t.source WHEN 'portone_payments_api' THEN 1 WHEN 'toss_transactions_api' THEN 1
-                           WHEN 'toss_settlements_api' THEN 2 ELSE 3 END,
-             t.fetched_at DESC
-  ) AS from_table
-  UNION ALL
-  SELECT e.provider, e.order_id, e.transaction_key, e.tx_kind, e.status, e.amount, e.transaction_at
-  FROM export e
-  JOIN touched o ON o.provider = e.provider AND o.order_id = e.order_id
-),
-pg_state AS (
-  SELECT r.provider, r.order_id,
-         count(*) FILTER (WHERE r.ok_approval)::bigint AS approvals,
-         coalesce(sum(r.amount) FILTER (WHERE r.ok_approval), 0)::bigint AS approved_krw,
-         coalesce(sum(abs(r.amount)) FILTER (WHERE r.tx_kind IN ('cancel', 'partial_cancel')), 0)::bigint AS cancelled_krw,
-         min(r.transaction_at) FILTER (WHERE r.ok_approval) AS approved_at,
-         (array_agg(r.status ORDER BY r.transaction_at DESC NULLS LAST))[1] AS last_status,
-         (array_agg(r.transaction_key ORDER BY r.ok_approval DESC, r.transaction_at))[1] AS transaction_key
-  FROM (
-    SELECT g.*,
-           (g.tx_kind = 'approval'
-            AND upper(coalesce(g.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
+    SELECT x.*,
+           (x.tx_kind = 'approval'
+            AND upper(coalesce(x.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
                   'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')) AS ok_approval
-    FROM pg_rows g
-  ) AS r
-  GROUP BY r.provider, r.order_id
+    FROM export x
+  ) AS e
+  GROUP BY e.provider, e.order_id
 ),
+-- Everything else is looked up per touched order (LATERAL: index probes, never a hash of a
+-- whole table), so the cost follows the number of orders in the period.
 orders AS (
   SELECT o.provider, o.order_id,
          p.id AS purchase_id, p.user_id, p.status AS db_status, p.amount_krw AS db_amount_krw,
          p.refunded_amount_krw AS db_refunded_krw, (p.dt_amount + p.bonus_dt)::bigint AS expected_dt,
-         p.paid_at,
-         coalesce(s.approvals, 0) AS approvals, s.approved_krw, s.cancelled_krw, s.approved_at,
-         s.last_status AS pg_status_raw, s.transaction_key AS pg_transaction_key,
-         CASE WHEN coalesce(s.approvals, 0) = 0 THEN NULL
-              WHEN s.cancelled_krw >= s.approved_krw THEN 'CANCELLED'
-              WHEN s.cancelled_krw > 0 THEN 'PARTIAL_CANCELLED'
-              ELSE 'PAID' END AS pg_status,
+         p.paid_at, p.changed_at AS db_changed_at,
+         coalesce(es.approvals, ts.approvals, 0) AS approvals,
+         coalesce(es.approved_krw, ts.approved_krw, 0) AS approved_krw,
+         coalesce(es.cancelled_krw, ts.cancelled_krw, 0) AS cancelled_krw,
+         coalesce(es.approved_at, ts.approved_at) AS approved_at,
+         coalesce(es.cancelled_at, ts.cancelled_at) AS cancelled_at,
+         coalesce(es.last_status, ts.last_status) AS pg_status_raw,
+         coalesce(es.transaction_key, ts.transaction_key) AS pg_transaction_key,
          cv.covered_until,
          coalesce(cr.credits, 0) AS credits, coalesce(cr.credited_dt, 0) AS credited_dt
   FROM touched o
-  LEFT JOIN public.dt_purchases p ON p.provider = o.provider AND p.order_id = o.order_id
-  LEFT JOIN pg_state s ON s.provider = o.provider AND s.order_id = o.order_id
+  LEFT JOIN LATERAL (
+    SELECT q.id, q.user_id, q.status, q.amount_krw, q.refunded_amount_krw, q.dt_amount, q.bonus_dt, q.paid_at,
+           q.wallet_tx_id,
+           greatest(q.updated_at, q.cancelled_at,
+                    (SELECT max(coalesce(r.completed_at, r.updated_at))
+                       FROM public.refunds r WHERE r.purchase_id = q.id)) AS changed_at
+    FROM public.dt_purchases q
+    WHERE q.provider = o.provider AND q.order_id = o.order_id
+    LIMIT 1  -- unique anyway; also keeps the planner from flattening this into a hash join
+  ) p ON true
+  LEFT JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE r.ok_approval)::bigint AS approvals,
+           sum(r.amount) FILTER (WHERE r.ok_approval)::bigint AS approved_krw,
+           sum(abs(r.amount)) FILTER (WHERE r.tx_kind IN ('cancel', 'partial_cancel'))::bigint AS cancelled_krw,
+           min(r.transaction_at) FILTER (WHERE r.ok_approval) AS approved_at,
+           max(r.transaction_at) FILTER (WHERE r.tx_kind IN ('cancel', 'partial_cancel')) AS cancelled_at,
+           (array_agg(r.status ORDER BY r.transaction_at DESC NULLS LAST))[1] AS last_status,
+           (array_agg(r.transaction_key ORDER BY r.ok_approval DESC, r.transaction_at))[1] AS transaction_key
+    FROM (
+      -- the same PG transaction imported from several sources counts once (API first)
+      SELECT DISTINCT ON (t.transaction_key, t.tx_kind)
+             t.transaction_key, t.tx_kind, t.status, t.amount, t.transaction_at,
+             (t.tx_kind = 'approval'
+              AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
+                    'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')) AS ok_approval
+      FROM public.pg_transactions t
+      WHERE NOT :use_export
+        AND t.provider = o.provider
+        AND t.order_id = o.order_id
+      ORDER BY t.transaction_key, t.tx_kind,
+               CASE t.source WHEN 'portone_payments_api' THEN 1 WHEN 'toss_transactions_api' THEN 1
+                             WHEN 'toss_settlements_api' THEN 2 ELSE 3 END,
+               t.fetched_at DESC
+    ) AS r
+  ) ts ON true
+  LEFT JOIN export_state es ON es.provider = o.provider AND es.order_id = o.order_id
   LEFT JOIN coverage cv ON cv.provider = o.provider
   LEFT JOIN LATERAL (
     SELECT count(*)::bigint AS credits, sum(c.user_dt)::bigint AS credited_dt
@@ -142,13 +163,21 @@ orders AS (
     ) AS c
   ) cr ON p.id IS NOT NULL
 ),
+classified AS (
+  SELECT o.*,
+         CASE WHEN o.approvals = 0 THEN NULL
+              WHEN o.cancelled_krw >= o.approved_krw THEN 'CANCELLED'
+              WHEN o.cancelled_krw > 0 THEN 'PARTIAL_CANCELLED'
+              ELSE 'PAID' END AS pg_status
+  FROM orders o
+),
 order_items AS (
   SELECT o.provider, o.order_id, o.purchase_id, NULL::uuid AS refund_id, o.user_id, m.mismatch_type,
          CASE WHEN o.approvals > 0 THEN o.approved_krw END AS pg_amount_krw,
          CASE WHEN o.approvals > 0 THEN o.cancelled_krw END AS pg_cancelled_krw,
          o.db_amount_krw, o.db_refunded_krw, o.expected_dt, o.credited_dt AS ledger_dt,
          o.pg_status, o.pg_status_raw, o.db_status, o.pg_transaction_key, m.event_at
-  FROM orders o
+  FROM classified o
   CROSS JOIN LATERAL (VALUES
     ('missing_in_db',
        o.purchase_id IS NULL AND o.approvals > 0 AND o.approved_at < :until - :grace,
@@ -156,17 +185,26 @@ order_items AS (
     ('missing_in_pg',
        o.db_status IN ('paid', 'partially_refunded', 'refunded', 'chargeback')
        AND o.paid_at >= :since AND o.paid_at < :until AND o.approvals = 0
-       AND o.paid_at < least(o.covered_until, :until) - :grace,
+       AND o.covered_until IS NOT NULL AND o.paid_at < least(o.covered_until, :until) - :grace,
        o.paid_at),
     ('amount_mismatch',
        o.purchase_id IS NOT NULL AND o.approvals > 0 AND o.approved_krw <> o.db_amount_krw,
        coalesce(o.approved_at, o.paid_at)),
     ('status_mismatch',
        o.purchase_id IS NOT NULL AND o.approvals > 0
-       AND CASE o.pg_status
-             WHEN 'CANCELLED' THEN o.db_status NOT IN ('refunded', 'cancelled', 'chargeback')
-             WHEN 'PARTIAL_CANCELLED' THEN o.db_status NOT IN ('partially_refunded', 'chargeback')
-             ELSE o.db_status NOT IN ('paid', 'chargeback') AND o.approved_at < :until - :grace
+       AND CASE
+             -- the PG cancelled: the DB must follow within the grace period
+             WHEN o.pg_status = 'CANCELLED'
+               THEN o.db_status NOT IN ('refunded', 'cancelled', 'chargeback') AND o.cancelled_at < :until - :grace
+             WHEN o.pg_status = 'PARTIAL_CANCELLED'
+               THEN o.db_status NOT IN ('partially_refunded', 'chargeback') AND o.cancelled_at < :until - :grace
+             WHEN o.db_status IN ('paid', 'chargeback') THEN false
+             -- the DB says refunded/cancelled, the PG side does not (yet): judge only once the PG
+             -- data was imported after the DB changed, else the cancel is merely not imported yet
+             WHEN o.db_status IN ('partially_refunded', 'refunded', 'cancelled')
+               THEN o.db_changed_at < least(coalesce(o.covered_until, :until), :until) - :grace
+             -- the PG approved, the DB is still pending/failed after the grace period
+             ELSE o.approved_at < :until - :grace
            END,
        coalesce(o.approved_at, o.paid_at)),
     ('not_credited',

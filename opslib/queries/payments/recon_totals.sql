@@ -18,12 +18,12 @@
 -- param: x_tx_kind text[] export column: approval / cancel / partial_cancel
 -- param: x_status text[] export column: PG status as exported
 -- param: x_amount bigint[] export column: amount in KRW (cancels as positive amounts)
--- param: x_transaction_at timestamptz[] export column: transaction time
+-- param: x_transaction_at text[] export column: transaction time, ISO-8601 with offset (text: cast in SQL)
 WITH export AS (
   SELECT x.provider, x.order_id, x.transaction_key, x.tx_kind, x.status, x.amount, x.transaction_at
   FROM unnest(CAST(:x_provider AS text[]), CAST(:x_order_id AS text[]), CAST(:x_transaction_key AS text[]),
               CAST(:x_tx_kind AS text[]), CAST(:x_status AS text[]), CAST(:x_amount AS bigint[]),
-              CAST(:x_transaction_at AS timestamptz[]))
+              CAST(CAST(:x_transaction_at AS text[]) AS timestamptz[]))
          AS x(provider, order_id, transaction_key, tx_kind, status, amount, transaction_at)
   WHERE :use_export
 ),

@@ -1,0 +1,1035 @@
+"""Every payments query and step on a real PostgreSQL: empty, filled by hand, and (if present) seeded.
+
+The hand-filled database is written directly against the contract (not through the seeder):
+each incident row is placed on purpose and the assertions name exactly those rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from opslib import db, embedded, payments, queries
+from opslib.payments import Stage
+from opslib.results import Outcome, Severity
+from opslib.timewindow import Window
+
+GRACE = timedelta(minutes=5)
+SECRET = "whsec_" + base64.b64encode(b"opsbook-test-portone-secret-0001").decode()
+OTHER_SECRET = "whsec_" + base64.b64encode(b"a-different-secret-rotated-0002").decode()
+
+
+# --- the hand-filled database ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filled:
+    name: str
+    now: datetime  # the instant the rows were written around
+    window: Window  # [now - 60 min, now + 5 min)
+    orders: dict[str, str]  # role -> order_id
+    users: dict[str, str]  # role -> user uuid
+    signed_delivery: int  # payment_webhook_logs.id of the delivery signed with SECRET
+
+    @property
+    def admin(self) -> str:
+        return embedded.libpq_url(self.name)
+
+    @property
+    def reader(self) -> str:
+        return embedded.url(self.name, user=embedded.READER_ROLE)
+
+
+def _sign(secret: str, webhook_id: str, timestamp: str, body: str) -> str:
+    """Standard Webhooks, written out independently of opslib.payments.standard_webhooks."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{webhook_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+class Writer:
+    """Small helpers that write contract rows the way the app would."""
+
+    def __init__(self, conn: psycopg.Connection, now: datetime) -> None:
+        self.conn = conn
+        self.now = now
+        self.package = conn.execute(
+            "INSERT INTO public.dt_packages (sku, name, dt_amount, bonus_dt, price_krw)"
+            " VALUES ('dt_1000', 'DT 1000', 1000, 100, 11000) RETURNING id"
+        ).fetchone()[0]
+
+    def ago(self, minutes: float) -> datetime:
+        return self.now - timedelta(minutes=minutes)
+
+    def user(self, handle: str) -> str:
+        uid = str(uuid.uuid4())
+        self.conn.execute(
+            "INSERT INTO auth.users (id, email, created_at) VALUES (%s, %s, now())", (uid, f"{handle}@example.com")
+        )
+        return uid
+
+    def purchase(
+        self,
+        user: str,
+        provider: str,
+        order_id: str,
+        *,
+        status: str,
+        created: float,
+        paid: float | None = None,
+        amount: int = 11000,
+        failure_code: str | None = None,
+        provider_status: str | None = None,
+        refunded: int = 0,
+        key: str | None = None,
+    ) -> str:
+        row = self.conn.execute(
+            """INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount,
+                 bonus_dt, status, provider_status, idempotency_key, failure_code, requested_at, created_at,
+                 updated_at, paid_at, refunded_amount_krw)
+               VALUES (%s, %s, %s, %s, %s, 1000, 100, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+            (
+                user,
+                self.package,
+                provider,
+                order_id,
+                amount,
+                status,
+                provider_status,
+                key or f"idem-{order_id}",
+                failure_code,
+                self.ago(created),
+                self.ago(created),
+                self.ago(paid if paid is not None else created),
+                self.ago(paid) if paid is not None else None,
+                refunded,
+            ),
+        ).fetchone()
+        return str(row[0])
+
+    def credit(self, purchase: str, after_s: float = 20, dt: int | None = None, key: str | None = None) -> str:
+        """A purchase_credit posted `after_s` seconds after paid_at, as credit_dt_purchase() would post it.
+
+        The ledger trigger stamps now(), so a credit in the past is written with the triggers off
+        (session_replication_role = replica) doing exactly what they would: balance_after,
+        user_id, entry_type and reference copies, and the account balance.
+        """
+        user, dt_amount, bonus, paid_at = self.conn.execute(
+            "SELECT user_id, dt_amount, bonus_dt, paid_at FROM public.dt_purchases WHERE id = %s", (purchase,)
+        ).fetchone()
+        at = paid_at + timedelta(seconds=after_s)
+        if dt is None:
+            entries = [(("user_id", user), dt_amount + bonus), (("code", "dt_issuance"), -dt_amount)]
+            if bonus:
+                entries.append((("code", "promo_bonus"), -bonus))
+        else:
+            entries = [(("user_id", user), dt), (("code", "dt_issuance"), -dt)]
+        tx = str(uuid.uuid4())
+        self.conn.execute("SET LOCAL session_replication_role = replica")
+        self.conn.execute(
+            """INSERT INTO public.wallet_transactions (tx_id, tx_type, idempotency_key, reference_type, reference_id,
+                 created_at) VALUES (%s, 'purchase_credit', %s, 'dt_purchase', %s, %s)""",
+            (tx, key or f"dt_purchase:{purchase}:credit", purchase, at),
+        )
+        for (column, value), amount in entries:
+            account, balance, owner = self.conn.execute(
+                f"SELECT id, balance_dt, user_id FROM public.wallet_accounts WHERE {column} = %s", (value,)
+            ).fetchone()
+            self.conn.execute(
+                """INSERT INTO public.wallet_ledger (tx_id, account_id, user_id, amount_dt, balance_after, entry_type,
+                     reference_type, reference_id, created_at)
+                   VALUES (%s, %s, %s, %s, %s, 'purchase_credit', 'dt_purchase', %s, %s)""",
+                (tx, account, owner, amount, balance + amount, purchase, at),
+            )
+            self.conn.execute(
+                "UPDATE public.wallet_accounts SET balance_dt = balance_dt + %s WHERE id = %s", (amount, account)
+            )
+        if key is None:
+            self.conn.execute("UPDATE public.dt_purchases SET wallet_tx_id = %s WHERE id = %s", (tx, purchase))
+        self.conn.execute("SET LOCAL session_replication_role = origin")
+        return tx
+
+    def post(
+        self,
+        key: str,
+        tx_type: str,
+        entries: list[dict[str, object]],
+        ref_type: str | None = None,
+        ref_id: str | None = None,
+    ) -> str:
+        return str(
+            self.conn.execute(
+                "SELECT public.wallet_post(%s, %s, %s::jsonb, %s, %s)",
+                (key, tx_type, json.dumps(entries), ref_type, ref_id),
+            ).fetchone()[0]
+        )
+
+    def pg(
+        self,
+        provider: str,
+        order_id: str,
+        kind: str,
+        amount: int,
+        at: float,
+        key: str | None = None,
+        status: str = "PAID",
+        source: str | None = None,
+    ) -> None:
+        source = source or ("portone_payments_api" if provider == "portone" else "toss_transactions_api")
+        self.conn.execute(
+            """INSERT INTO public.pg_transactions (provider, source, transaction_key, payment_key, order_id, tx_kind,
+                 status, amount, transaction_at, raw)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, '{}')""",
+            (
+                provider,
+                source,
+                key or f"{order_id}-{kind}",
+                f"pk-{order_id}",
+                order_id,
+                kind,
+                status,
+                amount,
+                self.ago(at),
+            ),
+        )
+
+    def webhook(
+        self,
+        provider: str,
+        order_id: str | None,
+        at: float,
+        *,
+        ok: bool = True,
+        webhook_id: str | None = None,
+        signature_valid: bool | None = None,
+        signature_error: str | None = None,
+        event: str = "Transaction.Paid",
+        status: str | None = "PAID",
+        processing: str | None = None,
+        http: int | None = None,
+        headers: dict[str, str] | None = None,
+        payload: dict[str, object] | None = None,
+        purchase: str | None = None,
+    ) -> int:
+        if provider == "portone" and signature_valid is None:
+            signature_valid = ok
+        processing = processing or ("processed" if ok else "failed")
+        http = http if http is not None else (200 if ok else 401)
+        return int(
+            self.conn.execute(
+                """INSERT INTO public.payment_webhook_logs (provider, webhook_id, event_type, signature_valid,
+                     signature_error, order_id, provider_status, purchase_id, http_status, processing_status,
+                     headers, payload, received_at, processed_at)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s) RETURNING id""",
+                (
+                    provider,
+                    webhook_id or f"msg_{uuid.uuid4().hex[:16]}",
+                    event,
+                    signature_valid,
+                    signature_error,
+                    order_id,
+                    status,
+                    purchase,
+                    http,
+                    processing,
+                    json.dumps(headers or {}),
+                    json.dumps(payload or {"type": event}),
+                    self.ago(at),
+                    self.ago(at) if ok else None,
+                ),
+            ).fetchone()[0]
+        )
+
+    def invocation(self, at: float, status: int, version: str) -> None:
+        self.conn.execute(
+            """INSERT INTO logs.function_edge_logs (id, "timestamp", function_name, method, status_code,
+                 deployment_version) VALUES (%s, %s, 'payment-webhook', 'POST', %s, %s)""",
+            (str(uuid.uuid4()), self.ago(at), status, version),
+        )
+
+
+def _fill(conn: psycopg.Connection, now: datetime) -> tuple[dict[str, str], dict[str, str], int]:
+    w = Writer(conn, now)
+    users = {
+        name: w.user(name)
+        for name in (
+            "healthy",
+            "stuck",
+            "double",
+            "amount",
+            "toss",
+            "declined",
+            "refunded",
+            "nopg",
+            "wrongcredit",
+            "negative",
+            "bypass",
+            "shared",
+        )
+    }
+    orders: dict[str, str] = {}
+
+    # Healthy PortOne traffic: 10 paid, credited, matched at the PG, webhook processed and signed.
+    for i in range(10):
+        order = f"pay_ok_{i:02d}"
+        p = w.purchase(users["healthy"], "portone", order, status="paid", created=40 - i, paid=39.5 - i)
+        w.pg("portone", order, "approval", 11000, 39.5 - i)
+        w.webhook("portone", order, 39 - i, purchase=p)
+        w.credit(p)
+        w.invocation(39 - i, 200, "v41" if i < 2 else "v42")
+
+    # payment-webhook deploy v42 first seen 31 min ago; v41 ran before.
+    for m in (150, 120, 90, 60, 45, 32):
+        w.invocation(m, 200, "v41")
+    w.invocation(31, 200, "v42")
+
+    # 1. PortOne purchase stuck pending: the PG approved it, our handler rejected the signature (401).
+    orders["stuck"] = "pay_stuck_01"
+    stuck = w.purchase(users["stuck"], "portone", orders["stuck"], status="pending", created=30)
+    w.pg("portone", orders["stuck"], "approval", 11000, 28)
+    for m in (28, 27, 25):
+        w.webhook(
+            "portone",
+            orders["stuck"],
+            m,
+            ok=False,
+            signature_error="NO_MATCHING_SIGNATURE",
+            purchase=stuck,
+            status=None,
+            webhook_id="msg_stuck_01",
+        )
+        w.invocation(m, 401, "v42")
+
+    # 2. Double credit: credited by credit_dt_purchase and again by a buggy handler under another key.
+    orders["double"] = "pay_double_01"
+    double = w.purchase(users["double"], "portone", orders["double"], status="paid", created=22, paid=20)
+    w.pg("portone", orders["double"], "approval", 11000, 20)
+    w.credit(double)
+    w.credit(double, after_s=300, dt=1100, key="webhook:msg_double:credit")
+
+    # 3. Amount mismatch: the DB says 11 000 KRW, the PG approved 10 000.
+    orders["amount"] = "pay_amount_01"
+    amount = w.purchase(users["amount"], "portone", orders["amount"], status="paid", created=16, paid=15)
+    w.pg("portone", orders["amount"], "approval", 10000, 15)
+    w.credit(amount)
+
+    # 4. Toss purchase paid 25 min ago, never credited.
+    orders["uncredited"] = "toss_uncredited_01"
+    w.purchase(users["toss"], "tosspayments", orders["uncredited"], status="paid", created=26, paid=25)
+    w.pg("tosspayments", orders["uncredited"], "approval", 11000, 25, status="DONE")
+
+    # 5. Toss decline at the PG (a failure_code), 10 min ago.
+    orders["declined"] = "toss_declined_01"
+    w.purchase(
+        users["declined"],
+        "tosspayments",
+        orders["declined"],
+        status="failed",
+        created=10,
+        failure_code="REJECT_CARD_COMPANY",
+    )
+
+    # ... and a user who closed the payment window: not a PG decline.
+    w.purchase(
+        users["declined"],
+        "tosspayments",
+        "toss_usercancel_01",
+        status="failed",
+        created=9,
+        failure_code="PAY_PROCESS_CANCELED",
+    )
+
+    # 6. Refund succeeded 10 min ago without a clawback (paid and credited 50 min ago, PG cancelled).
+    orders["refund"] = "pay_refund_01"
+    refunded = w.purchase(users["refunded"], "portone", orders["refund"], status="paid", created=52, paid=50)
+    w.pg("portone", orders["refund"], "approval", 11000, 50)
+    w.credit(refunded)
+    conn.execute(
+        "UPDATE public.dt_purchases SET status = 'refunded', refunded_amount_krw = 11000 WHERE id = %s", (refunded,)
+    )
+    w.pg("portone", orders["refund"], "cancel", 11000, 10, key="cancel-refund-01", status="CANCELLED")
+    conn.execute(
+        """INSERT INTO public.refunds (purchase_id, user_id, provider, kind, status, amount_krw, dt_clawback, reason,
+             idempotency_key, requested_at, completed_at)
+           VALUES (%s, %s, 'portone', 'refund', 'succeeded', 11000, 1100, 'test', 'refund-01', %s, %s)""",
+        (refunded, users["refunded"], w.ago(12), w.ago(10)),
+    )
+
+    # ... and a partial refund a minute ago, clawed back, whose PG cancel the last import has not seen
+    # yet: not a status mismatch (the DB is merely ahead of the import).
+    orders["partial"] = "pay_partial_01"
+    partial = w.purchase(users["refunded"], "portone", orders["partial"], status="paid", created=21, paid=20)
+    w.pg("portone", orders["partial"], "approval", 11000, 20)
+    w.credit(partial)
+    refund = conn.execute(
+        """INSERT INTO public.refunds (purchase_id, user_id, provider, kind, status, amount_krw, dt_clawback, reason,
+             idempotency_key, requested_at, completed_at)
+           VALUES (%s, %s, 'portone', 'partial_refund', 'succeeded', 5500, 550, 'test', 'refund-02', %s, %s)
+           RETURNING id""",
+        (partial, users["refunded"], w.ago(3), w.ago(1)),
+    ).fetchone()[0]
+    w.post(
+        f"refund:{refund}:clawback",
+        "refund_clawback",
+        [{"user_id": users["refunded"], "amount_dt": -550}, {"account_code": "dt_issuance", "amount_dt": 550}],
+        "refund",
+        str(refund),
+    )
+    conn.execute(
+        "UPDATE public.dt_purchases SET status = 'partially_refunded', refunded_amount_krw = 5500 WHERE id = %s",
+        (partial,),
+    )
+
+    # 7. Paid in the DB, no approval at the PG (PortOne has PG data for the period, so it is judged).
+    orders["nopg"] = "pay_nopg_01"
+    nopg = w.purchase(users["nopg"], "portone", orders["nopg"], status="paid", created=21, paid=20)
+    w.credit(nopg)
+
+    # 8. Credited with the wrong amount (500 DT instead of 1 100).
+    orders["wrongcredit"] = "pay_wrongcredit_01"
+    wrong = w.purchase(users["wrongcredit"], "portone", orders["wrongcredit"], status="paid", created=19, paid=18)
+    w.pg("portone", orders["wrongcredit"], "approval", 11000, 18)
+    w.credit(wrong, dt=500)
+
+    # 9. PG approval for an order we never created.
+    orders["ghost"] = "pay_ghost_01"
+    w.pg("portone", orders["ghost"], "approval", 5500, 35)
+
+    # 10. Negative balances: one through an allowed overdraft, one by a ledger write that bypassed the trigger.
+    conn.execute("UPDATE public.wallet_accounts SET allow_negative = true WHERE user_id = %s", (users["negative"],))
+    w.post(
+        "spend:negative:1",
+        "spend",
+        [{"user_id": users["negative"], "amount_dt": -300}, {"account_code": "platform_fee", "amount_dt": 300}],
+    )
+    conn.execute("SET LOCAL session_replication_role = replica")
+    bypass_tx = str(uuid.uuid4())
+    conn.execute(
+        "INSERT INTO public.wallet_transactions (tx_id, tx_type, idempotency_key) VALUES (%s, 'admin_adjustment', %s)",
+        (bypass_tx, "bypass:1"),
+    )
+    conn.execute(
+        """INSERT INTO public.wallet_ledger (tx_id, account_id, amount_dt)
+           SELECT %s::uuid, id, -700 FROM public.wallet_accounts WHERE user_id = %s
+           UNION ALL SELECT %s::uuid, id, 700 FROM public.wallet_accounts WHERE code = 'admin_adjustment'""",
+        (bypass_tx, users["bypass"], bypass_tx),
+    )
+    conn.execute("SET LOCAL session_replication_role = origin")
+
+    # 11. Idempotency: a webhook processed twice; a key answered 409; a purchase key shared by two users.
+    w.webhook("portone", "pay_ok_00", 38, webhook_id="msg_dup_01", status="PAID")
+    w.webhook("portone", "pay_ok_00", 33, webhook_id="msg_dup_01", status="PAID")
+    conn.execute(
+        """INSERT INTO public.idempotency_keys (scope, key, user_id, request_hash, status, response_status,
+             response_body, created_at, completed_at)
+           VALUES ('purchase.confirm', 'conflict-key-0001', %s, 'h2', 'failed', 409,
+                   '{"code": "IDEMPOTENCY_CONFLICT"}', %s, %s)""",
+        (users["healthy"], w.ago(14), w.ago(14)),
+    )
+    w.purchase(users["shared"], "portone", "pay_shared_01", status="pending", created=8, key="idem-pay_ok_03")
+
+    # 12. Refunds: one requested 30 h ago (stuck), one processing 1 h ago (not yet stuck).
+    for hours, status, key in ((30, "requested", "refund-open-1"), (1, "processing", "refund-open-2")):
+        conn.execute(
+            """INSERT INTO public.refunds (purchase_id, user_id, provider, kind, status, amount_krw, reason,
+                 idempotency_key, requested_at)
+               SELECT id, user_id, 'portone', 'refund', %s, 11000, 'test', %s, %s
+               FROM public.dt_purchases WHERE order_id = 'pay_ok_05'""",
+            (status, key, now - timedelta(hours=hours)),
+        )
+
+    # 13. Reconciliation history: one mismatched run yesterday with one open item.
+    run = conn.execute(
+        """INSERT INTO public.reconciliation_runs (provider, period_start, period_end, status, mismatch_count,
+             started_at, finished_at) VALUES ('portone', %s, %s, 'mismatched', 1, %s, %s) RETURNING id""",
+        (now - timedelta(days=2), now - timedelta(days=1), now - timedelta(hours=20), now - timedelta(hours=20)),
+    ).fetchone()[0]
+    conn.execute(
+        "INSERT INTO public.reconciliation_items (run_id, provider, order_id, mismatch_type, created_at)"
+        " VALUES (%s, 'portone', 'pay_old_01', 'not_credited', %s)",
+        (run, now - timedelta(hours=20)),
+    )
+
+    # 14. A stored PortOne delivery signed with SECRET, outside the window (a day ago).
+    body = (
+        '{"type":"Transaction.Paid","timestamp":"2026-11-25T01:02:03.456Z",'
+        '"data":{"storeId":"store-5f1c","paymentId":"pay_signed_01","transactionId":"tx-9a8b"}}'
+    )
+    ts = str(int((now - timedelta(days=1)).timestamp()))
+    headers = {
+        "webhook-id": "msg_signed_000001",
+        "webhook-timestamp": ts,
+        "webhook-signature": _sign(SECRET, "msg_signed_000001", ts, body),
+    }
+    signed = w.webhook(
+        "portone", "pay_signed_01", 60 * 24, webhook_id="msg_signed_000001", headers=headers, payload=json.loads(body)
+    )
+    return orders, users, signed
+
+
+@pytest.fixture(scope="module")
+def filled() -> Iterator[Filled]:
+    name = f"pay_{uuid.uuid4().hex[:8]}"
+    embedded.create_contract_database(name, replace=True)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with psycopg.connect(embedded.libpq_url(name)) as conn:
+        orders, users, signed = _fill(conn, now)
+        conn.commit()
+    yield Filled(name, now, Window(now - timedelta(minutes=60), now + timedelta(minutes=5)), orders, users, signed)
+    with psycopg.connect(embedded.libpq_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def by_key(findings) -> dict[str, object]:
+    return {f.key: f for f in findings}
+
+
+# --- empty database: every query runs, nothing is a problem ---------------------------------
+
+PAYMENT_QUERIES = sorted(q for q in queries.catalogue() if q.startswith("payments."))
+
+
+def test_every_step_runs_on_an_empty_contract_database(contract_db):
+    until = datetime.now(UTC)
+    window = Window(until - timedelta(hours=1), until)
+    with db.read_only(contract_db.reader, "payments") as conn:
+        results = [
+            payments.detect(conn, window),
+            payments.funnel(conn, window),
+            payments.idempotency(conn, window),
+            payments.signatures(conn, window),
+            payments.reconcile(conn, Window(until - timedelta(days=1), until)),
+            payments.open_refunds(conn, until),
+            payments.exit_condition(conn, until),
+            payments.impact(conn, window),
+        ]
+        check = payments.verify_delivery(conn)
+    findings = [f for r in results for f in r.findings]
+    assert findings
+    assert not [f for f in findings if f.outcome in (Outcome.WARN, Outcome.CRITICAL, Outcome.ERROR)]
+    every_query = {t.name for r in results for t in r.timings}
+    assert {q.split(".", 1)[1] for q in PAYMENT_QUERIES} - every_query <= {"webhook_delivery", "latest_signed_delivery"}
+    assert results[1].broken_stage is None
+    assert check.match is None and "없음" in check.reason
+    assert results[6].met  # nothing happened: normal, with the "too few events" caveat
+    assert "표본" in results[6].sentence or "판단할 만큼" in results[6].sentence
+
+
+# --- hand-filled database: exactly the planted incidents ------------------------------------
+
+
+def test_detect_reports_the_planted_signals(filled):
+    with db.read_only(filled.reader, "payments") as conn:
+        d = payments.detect(conn, filled.window)
+    f = by_key(d.findings)
+    # PortOne: 10 healthy + 2 duplicate-processed deliveries succeed, 3 signature rejections fail.
+    assert f["payments.webhook_success_rate[portone]"].value == pytest.approx(round(100 * 12 / 15, 3))
+    assert f["payments.webhook_success_rate[portone]"].outcome is Outcome.CRITICAL
+    assert f["payments.webhook_success_rate[tosspayments]"].outcome is Outcome.NOT_EVALUATED
+    assert f["payments.webhook_signature_failures[portone]"].value == pytest.approx(20)
+    assert "NO_MATCHING_SIGNATURE 3" in f["payments.webhook_signature_failures[portone]"].detail
+    assert f["payments.webhook_function_5xx"].outcome is Outcome.OK
+    assert "401 3" in f["payments.webhook_function_5xx"].detail
+    assert f["payments.reconciliation_runs_failed"].value == 1
+    assert f["payments.reconciliation_items_open"].value == 1
+    neg = f["payments.negative_balance"]
+    assert neg.value == 2 and neg.severity is Severity.P0
+    assert set(d.negative_balances["balance_dt"]) == {-300, 0}
+    assert set(d.negative_balances["ledger_sum_dt"]) == {-300, -700}
+    # Display frames are masked.
+    assert not d.negative_balances["user_id"].astype(str).str.fullmatch(r"[0-9a-f-]{36}").any()
+    assert str(d.webhook_buckets["bucket_start"].dt.tz) == "Asia/Seoul"
+
+
+def test_funnel_names_the_webhook_stage_and_the_stuck_purchase(filled):
+    with db.read_only(filled.reader, "payments") as conn:
+        fun = payments.funnel(conn, filled.window)
+    f = by_key(fun.findings)
+    # The stuck purchase, and the PG approval whose order has no dt_purchases row at all.
+    assert f["payments.pg_paid_db_pending[portone]"].value == 2
+    assert f["payments.pg_paid_db_pending[tosspayments]"].value == 0
+    pending = fun.pg_paid_db_pending.set_index("order_id")
+    assert set(pending.index) == {filled.orders["stuck"], filled.orders["ghost"]}
+    assert pending.loc[filled.orders["stuck"], "rejected_signatures"] == 3
+    assert pending.loc[filled.orders["ghost"], "db_status"] == "missing"
+    assert f["payments.ledger_uncredited[tosspayments]"].value == 1
+    assert f["payments.ledger_uncredited[portone]"].value == 0
+    assert list(fun.uncredited["order_id"]) == [filled.orders["uncredited"]]
+    assert fun.broken_stage is Stage.WEBHOOK
+    assert fun.broken_stage.value == "webhook"
+    assert "Webhook 단계에서 끊김: PG 승인 2건이 DB에 반영되지 않음 (PortOne)" in fun.diagnosis
+    portone = fun.stages[fun.stages["provider"] == "portone"].set_index("stage")
+    assert portone.loc["confirm", "stuck_after"] == 1  # the stuck purchase, seen from the cohort
+    toss = fun.stages[fun.stages["provider"] == "tosspayments"].set_index("stage")
+    assert toss.loc["confirm", "failed"] == 1
+    assert toss.loc["webhook", "stuck_after"] == 1
+    assert set(fun.lags["transition"]) >= {"checkout→confirm", "paid→credit"}
+    assert fun.lag_histogram["n"].sum() == fun.lags["n"].sum()
+    # The uncredited Toss purchase counts in its lag with its age so far (a lower bound).
+    toss_lag = fun.ledger_lag.set_index("provider").loc["tosspayments"]
+    assert toss_lag["lag_p95_s"] >= 24 * 60
+
+
+def test_idempotency_finds_the_duplicate_the_conflicts_and_the_double_credit(filled):
+    with db.read_only(filled.reader, "payments") as conn:
+        idem = payments.idempotency(conn, filled.window)
+    f = by_key(idem.findings)
+    assert f["payments.duplicate_webhook_processing"].value == 1
+    assert list(idem.duplicate_webhooks["webhook_id"]) == ["msg_dup_01"]
+    assert f["payments.idempotency_conflicts"].value == 3  # one 409 + both purchases sharing a key
+    assert set(idem.conflicts["kind"]) == {"key_reused", "shared_purchase_key"}
+    assert f["payments.double_credit"].value == 1
+    assert f["payments.double_credit"].severity is Severity.P0
+    assert list(idem.double_credits["order_id"]) == [filled.orders["double"]]
+    assert idem.extra_dt == 1100
+
+
+def test_reconcile_types_every_planted_mismatch(filled):
+    with db.read_only(filled.reader, "payments") as conn:
+        rec = payments.reconcile(conn, filled.window)
+    got = {(r.mismatch_type, r.order_id) for r in rec.items.itertuples()}
+    assert got == {
+        ("missing_in_db", filled.orders["ghost"]),
+        ("missing_in_pg", filled.orders["nopg"]),
+        ("amount_mismatch", filled.orders["amount"]),
+        ("status_mismatch", filled.orders["stuck"]),
+        ("not_credited", filled.orders["uncredited"]),
+        ("credit_amount_mismatch", filled.orders["wrongcredit"]),
+        ("double_credit", filled.orders["double"]),
+        ("refund_not_clawed_back", filled.orders["refund"]),
+    }
+    f = {x.check: x for x in rec.findings}
+    assert all(x.value == 1 for x in rec.findings)
+    assert f["payments.recon_missing_in_db"].severity is Severity.P0
+    assert f["payments.refund_not_clawed_back"].subject == rec.subject
+    refund = rec.items[rec.items["mismatch_type"] == "refund_not_clawed_back"].iloc[0]
+    assert refund["expected_dt"] == 1100 and refund["ledger_dt"] == 0
+    amount = rec.items[rec.items["mismatch_type"] == "amount_mismatch"].iloc[0]
+    assert (amount["pg_amount_krw"], amount["db_amount_krw"]) == (10000, 11000)
+    portone = rec.totals.set_index("provider").loc["portone"]
+    # PG: 10 healthy + double + amount(10 000) + wrongcredit + refund + partial + stuck + ghost(5 500)
+    assert portone["pg_approved_krw"] == 11000 * 15 + 10000 + 5500
+    assert portone["pg_cancelled_krw"] == 11000
+    # PG − DB: the ghost approval and the stuck one are only at the PG, the no-PG purchase only in
+    # the DB, the PG took 1 000 KRW less for the amount mismatch, and the partial refund is not
+    # imported from the PG yet.
+    assert rec.summary.difference_krw == 5500 + 11000 - 11000 - 1000 + 5500
+    assert rec.summary.credited_dt - rec.summary.expected_dt == 1100 - 1100 - 600  # double, uncredited, short
+    assert rec.uncovered_providers == ()
+
+
+def test_reconcile_with_an_export_file_uses_the_file_not_the_table(filled, tmp_path):
+    path = tmp_path / "portone.csv"
+    lines = ["거래일시,결제건 ID(paymentId),거래 ID(transactionId),상태,결제금액"]
+    for i in range(10):
+        lines.append(
+            f'{filled.now.astimezone().strftime("%Y-%m-%d %H:%M:%S%z")},pay_ok_{i:02d},tx{i},결제완료,"11,000"'
+        )
+    path.write_text("\n".join(lines), encoding="utf-8")
+    export = payments.load_pg_export(path)
+    period = Window(filled.now - timedelta(minutes=45), filled.now + timedelta(minutes=5))
+    with db.read_only(filled.reader, "payments") as conn:
+        rec = payments.reconcile(conn, period, export)
+    assert rec.source == "export:portone.csv"
+    assert rec.uncovered_providers == ("tosspayments",)
+    missing = set(rec.items.loc[rec.items["mismatch_type"] == "missing_in_pg", "order_id"])
+    # Paid PortOne purchases in the period that the file does not list.
+    assert missing == {filled.orders[k] for k in ("double", "amount", "nopg", "wrongcredit", "partial")}
+    assert "missing_in_db" not in set(rec.items["mismatch_type"])  # the ghost order is only in the table
+    portone = rec.totals.set_index("provider").loc["portone"]
+    assert portone["pg_approved_krw"] == 110000
+
+
+def test_signature_triage_ties_the_failures_to_the_deploy(filled):
+    with db.read_only(filled.reader, "payments") as conn:
+        sig = payments.signatures(conn, filled.window)
+    assert sig.coincides is True
+    assert sig.deployment is not None and sig.deployment.version == "v42"
+    assert sig.onset_at == filled.now - timedelta(minutes=28)
+    assert "v42" in sig.sentence and "겹침" in sig.sentence
+    assert int(sig.reasons["failures"].sum()) == 3
+
+
+def test_verify_delivery_matches_only_with_the_right_secret(filled, monkeypatch):
+    with db.read_only(filled.reader, "payments") as conn:
+        monkeypatch.setenv("PORTONE_WEBHOOK_SECRET", SECRET)
+        good = payments.verify_delivery(conn, filled.signed_delivery)
+        monkeypatch.setenv("PORTONE_WEBHOOK_SECRET", OTHER_SECRET)
+        bad = payments.verify_delivery(conn, filled.signed_delivery)
+        monkeypatch.delenv("PORTONE_WEBHOOK_SECRET")
+        unset = payments.verify_delivery(conn, filled.signed_delivery)
+        monkeypatch.setenv("PORTONE_WEBHOOK_SECRET", SECRET)
+        latest_failed = payments.verify_delivery(conn)  # no id: the latest rejected delivery
+    assert good.match is True and good.delivery_id == filled.signed_delivery
+    assert bad.match is False
+    assert unset.match is None and "PORTONE_WEBHOOK_SECRET" in unset.reason
+    assert latest_failed.stored_valid is False and latest_failed.match is None  # it stored no signature headers
+    assert good.webhook_id == "msg_sign…"
+    for result in (good, bad, unset, latest_failed):
+        text = repr(result) + str(result.__dict__)
+        assert SECRET not in text and SECRET.removeprefix("whsec_") not in text
+        assert OTHER_SECRET.removeprefix("whsec_") not in text
+
+
+def test_refunds_open_and_stuck(filled):
+    with db.read_only(filled.reader, "payments") as conn:
+        ref = payments.open_refunds(conn, filled.now)
+    f = ref.findings[0]
+    assert f.check == "payments.refunds_stuck" and f.value == 1 and f.severity is Severity.P3
+    stages = ref.by_stage.set_index("stuck_at")
+    assert stages.loc["awaiting_approval", "open"] == 1 and stages.loc["awaiting_approval", "over_24h"] == 1
+    assert stages.loc["pg_cancel_pending", "open"] == 1 and stages.loc["pg_cancel_pending", "over_24h"] == 0
+
+
+def test_exit_condition_is_not_met_while_a_credit_is_missing(filled):
+    with db.read_only(filled.reader, "payments") as conn:
+        ex = payments.exit_condition(conn, filled.window.until, hold_minutes=30, lookback_minutes=65)
+    assert not ex.met
+    assert ex.sentence.startswith("미충족")
+    backlog = [c for c in ex.failing if c.condition is payments.Condition.LEDGER_BACKLOG]
+    assert backlog and backlog[0].subject == "tosspayments"
+    # The Toss purchase was paid 25 min before "now": stale from 20 min before now on.
+    assert backlog[0].since <= filled.now - timedelta(minutes=15)
+    assert len(ex.buckets) == 13 and str(ex.buckets["bucket_start"].dt.tz) == "Asia/Seoul"
+
+
+def test_impact_counts_users_orders_money_and_dt(filled):
+    with db.read_only(filled.reader, "payments") as conn:
+        imp = payments.impact(conn, filled.window)
+    causes = imp.by_cause.set_index("cause")
+    assert causes.loc["stuck_at_webhook", "orders"] == 2  # the stuck purchase and the order missing in the DB
+    assert causes.loc["stuck_at_webhook", "users"] == 1
+    assert causes.loc["not_credited", "dt_not_credited"] == 1100
+    assert causes.loc["double_credit", "dt_credited_twice"] == 1100
+    assert causes.loc["amount_mismatch", "orders"] == 1
+    assert causes.loc["refund_not_clawed_back", "dt_not_clawed_back"] == 1100
+    assert causes.loc["failed_at_pg", "orders"] == 1
+    assert imp.excluded == (payments.Cause.FAILED_AT_PG,)  # 1 decline of 2 decisions: too few to call
+    assert imp.totals.users == 5 and imp.totals.orders == 6
+    assert imp.totals.dt_not_credited == 2200  # the stuck purchase's DT and the uncredited one's
+    assert imp.totals.dt_credited_twice == 1100
+    assert imp.totals.amount_krw == 11000 * 5 + 5500
+    assert imp.totals.first_at is not None and str(imp.totals.first_at.tzinfo) == "Asia/Seoul"
+    assert "영향 사용자 **5명**" in imp.markdown
+
+
+def test_a_failing_query_is_an_error_finding_and_the_page_goes_on(filled):
+    """A role that cannot read logs.*: that check is ERROR, the queries after it still answer."""
+    with psycopg.connect(filled.admin, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS pay_nologs")
+        conn.execute("CREATE ROLE pay_nologs LOGIN BYPASSRLS")
+        conn.execute("GRANT USAGE ON SCHEMA public TO pay_nologs")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO pay_nologs")
+    try:
+        with db.read_only(embedded.url(filled.name, user="pay_nologs"), "payments") as conn:
+            d = payments.detect(conn, filled.window)
+    finally:
+        with psycopg.connect(filled.admin, autocommit=True) as conn:
+            conn.execute("DROP OWNED BY pay_nologs")
+            conn.execute("DROP ROLE pay_nologs")
+    f = by_key(d.findings)
+    assert f["payments.webhook_function_5xx"].outcome is Outcome.ERROR
+    assert "permission denied" in f["payments.webhook_function_5xx"].detail
+    # Queries after the failed one ran in the same (rolled back to a savepoint) transaction.
+    assert f["payments.negative_balance"].value == 2
+    assert f["payments.reconciliation_items_open"].value == 1
+    timing = {t.name: t for t in d.timings}
+    assert timing["webhook_function_status"].error and not timing["negative_balances"].error
+
+
+# --- EXPLAIN: which queries follow the window, which scan a table ---------------------------
+
+# A month of traffic written with set-based SQL (triggers off: the rows are consistent by
+# construction), big enough for the planner to prefer indexes where the query allows it.
+VOLUME_SQL = """
+INSERT INTO public.dt_packages (id, sku, name, dt_amount, bonus_dt, price_krw)
+VALUES ('00000000-0000-0000-0000-00000000d700', 'dt_vol', 'DT vol', 1000, 100, 11000);
+INSERT INTO public.wallet_accounts (id, kind, user_id, balance_dt)
+SELECT md5('acc' || g)::uuid, 'user', md5('user' || g)::uuid, 1000 FROM generate_series(1, 10000) g;
+INSERT INTO public.dt_purchases (id, user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt,
+  status, idempotency_key, failure_code, requested_at, created_at, updated_at, paid_at, wallet_tx_id)
+SELECT md5('p' || g)::uuid, md5('user' || (g % 10000 + 1))::uuid, '00000000-0000-0000-0000-00000000d700',
+       CASE WHEN g % 3 = 0 THEN 'tosspayments' ELSE 'portone' END, 'ord_' || lpad(g::text, 8, '0'), 11000, 1000,
+       100, CASE WHEN g % 20 = 0 THEN 'failed' WHEN g % 20 = 1 THEN 'pending' ELSE 'paid' END,
+       'idem-key-' || g, CASE WHEN g % 20 = 0 THEN 'REJECT' END,
+       t, t, t, CASE WHEN g % 20 > 1 THEN t + interval '30 seconds' END,
+       CASE WHEN g % 20 > 1 THEN md5('tx' || g)::uuid END
+FROM generate_series(1, 60000) g,
+     LATERAL (SELECT now() - (30 * 86400.0 * (1 - g::float8 / 60000)) * interval '1 second' AS t) x;
+INSERT INTO public.wallet_transactions (tx_id, tx_type, idempotency_key, reference_type, reference_id, created_at)
+SELECT md5('tx' || g)::uuid, 'purchase_credit', 'dt_purchase:' || md5('p' || g)::uuid || ':credit',
+       'dt_purchase', md5('p' || g)::uuid, p.paid_at + interval '20 seconds'
+FROM generate_series(1, 60000) g JOIN public.dt_purchases p ON p.id = md5('p' || g)::uuid
+WHERE g % 20 > 1;
+INSERT INTO public.wallet_transactions (tx_id, tx_type, idempotency_key, reference_type, reference_id, created_at)
+SELECT md5('spend' || g)::uuid, 'spend', 'spend:' || g, 'message', md5('m' || g)::uuid,
+       now() - (30 * 86400.0 * (1 - g::float8 / 60000)) * interval '1 second'
+FROM generate_series(1, 60000) g;
+INSERT INTO public.wallet_ledger (tx_id, account_id, user_id, amount_dt, balance_after, entry_type,
+  reference_type, reference_id, created_at)
+SELECT t.tx_id, a.id, a.user_id, 1100, 1000, t.tx_type, t.reference_type, t.reference_id, t.created_at
+FROM public.wallet_transactions t
+JOIN public.dt_purchases p ON t.reference_type = 'dt_purchase' AND p.id = t.reference_id
+JOIN public.wallet_accounts a ON a.user_id = p.user_id;
+INSERT INTO public.wallet_ledger (tx_id, account_id, user_id, amount_dt, balance_after, entry_type,
+  reference_type, reference_id, created_at)
+SELECT t.tx_id, md5('acc' || (abs(hashtext(t.idempotency_key)) % 10000 + 1))::uuid,
+       md5('user' || (abs(hashtext(t.idempotency_key)) % 10000 + 1))::uuid, -100, 1000, t.tx_type,
+       t.reference_type, t.reference_id, t.created_at
+FROM public.wallet_transactions t WHERE t.tx_type = 'spend';
+INSERT INTO public.wallet_ledger (tx_id, account_id, amount_dt, entry_type, reference_type, reference_id,
+  created_at)
+SELECT t.tx_id,
+       (SELECT id FROM public.wallet_accounts
+         WHERE code = CASE WHEN t.tx_type = 'spend' THEN 'platform_fee' ELSE 'dt_issuance' END),
+       CASE WHEN t.tx_type = 'spend' THEN 100 ELSE -1100 END, t.tx_type, t.reference_type, t.reference_id,
+       t.created_at
+FROM public.wallet_transactions t;
+INSERT INTO public.pg_transactions (provider, source, transaction_key, order_id, tx_kind, status, amount,
+  transaction_at, raw, fetched_at)
+SELECT p.provider, CASE WHEN p.provider = 'portone' THEN 'portone_payments_api' ELSE 'toss_transactions_api' END,
+       'k_' || p.order_id, p.order_id, 'approval', 'PAID', 11000, p.paid_at, '{}', p.paid_at + interval '1 hour'
+FROM public.dt_purchases p WHERE p.paid_at IS NOT NULL;
+INSERT INTO public.payment_webhook_logs (provider, webhook_id, event_type, signature_valid, order_id,
+  provider_status, purchase_id, http_status, processing_status, payload, received_at, processed_at)
+SELECT p.provider, CASE WHEN p.provider = 'portone' THEN 'msg_' || p.order_id END,
+       CASE WHEN p.provider = 'portone' THEN 'Transaction.Paid' ELSE 'PAYMENT_STATUS_CHANGED' END,
+       CASE WHEN p.provider = 'portone' THEN true END, p.order_id, 'PAID', p.id, 200, 'processed', '{}',
+       p.paid_at + interval '5 seconds', p.paid_at + interval '6 seconds'
+FROM public.dt_purchases p WHERE p.paid_at IS NOT NULL;
+INSERT INTO logs.function_edge_logs (id, "timestamp", function_name, method, status_code, deployment_version)
+SELECT md5('f' || g)::uuid, now() - (30 * 86400.0 * (1 - g::float8 / 120000)) * interval '1 second',
+       CASE WHEN g % 2 = 0 THEN 'payment-webhook' ELSE 'scheduled-dispatcher' END, 'POST', 200, 'v1'
+FROM generate_series(1, 120000) g;
+INSERT INTO public.refunds (purchase_id, user_id, provider, kind, status, amount_krw, dt_clawback, reason,
+  idempotency_key, requested_at, completed_at, wallet_tx_id)
+SELECT p.id, p.user_id, p.provider, 'refund', 'succeeded', 11000, 0, 'vol', 'refund-' || p.order_id,
+       p.paid_at + interval '1 day', p.paid_at + interval '1 day', NULL
+FROM public.dt_purchases p WHERE p.paid_at IS NOT NULL AND p.order_id LIKE '%77';
+INSERT INTO public.idempotency_keys (scope, key, status, response_status, created_at, completed_at)
+SELECT 'purchase.confirm', 'idemkey-' || g, 'completed', 200, x.t, x.t
+FROM generate_series(1, 30000) g,
+     LATERAL (SELECT now() - (15 * 86400.0 * (1 - g::float8 / 30000)) * interval '1 second' AS t) x;
+INSERT INTO public.reconciliation_runs (provider, period_start, period_end, status, started_at)
+SELECT 'portone', now() - g * interval '1 day', now() - (g - 1) * interval '1 day', 'matched',
+       now() - (g - 1) * interval '1 day'
+FROM generate_series(1, 30) g;
+"""
+
+# Big tables a query may scan whole, and why (each is documented in the query's header).
+ALLOWED_SEQ_SCANS: dict[str, set[str]] = {
+    "funnel_stages": {"dt_purchases"},  # no created_at index in the contract
+    "funnel_lags": {"dt_purchases"},
+    "failed_purchases": {"dt_purchases"},
+    "idempotency_conflicts": {"dt_purchases", "idempotency_keys"},  # no time index; keys kept 15 days
+    "negative_balances": {"wallet_accounts"},  # one probe per user account, by design
+    "recon_items": {"refunds"},  # no completed_at index; ~1 % of purchases
+    "recon_totals": {"refunds"},
+    "open_refunds": {"refunds"},
+}
+SMALL = {"reconciliation_runs", "reconciliation_items", "dt_packages"}
+
+
+@pytest.fixture(scope="module")
+def volume() -> Iterator[str]:
+    name = f"payvol_{uuid.uuid4().hex[:8]}"
+    embedded.create_contract_database(name, replace=True)
+    with psycopg.connect(embedded.libpq_url(name), autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        conn.execute(VOLUME_SQL)  # type: ignore[arg-type]  # a constant: no parameters at all
+        conn.execute("SET session_replication_role = origin")
+        conn.execute("ANALYZE")
+    yield name
+    with psycopg.connect(embedded.libpq_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def explain_parameters(until: datetime) -> dict[str, dict[str, object]]:
+    """What the page passes: a 1-hour window, 5-minute buckets, a one-day reconciliation."""
+    since = until - timedelta(hours=1)
+    window = {"since": since, "until": until}
+    arrays = {
+        f"x_{k}": []
+        for k in ("provider", "order_id", "transaction_key", "tx_kind", "status", "amount", "transaction_at")
+    }
+    day = {"since": until - timedelta(days=1), "until": until, "use_export": False, **arrays}
+    five = timedelta(minutes=5)
+    return {
+        "webhook_success_buckets": {**window, "bucket": five},
+        "signature_failure_reasons": window,
+        "webhook_function_status": {**window, "bucket": five},
+        "webhook_deployments": {"since": since - timedelta(hours=3), "until": until},
+        "reconciliation_runs_recent": {"since": until - timedelta(days=3), "until": until},
+        "reconciliation_items_open": {"until": until},
+        "negative_balances": {},
+        "funnel_stages": {**window, "bucket": until - since, "grace": GRACE},
+        "funnel_lags": window,
+        "pg_paid_db_pending": {**window, "grace": GRACE},
+        "ledger_credit_lag": {**window, "bucket": until - since, "grace": GRACE},
+        "ledger_uncredited": {**window, "grace": GRACE},
+        "ledger_backlog_buckets": {
+            "since": until - timedelta(hours=3),
+            "until": until,
+            "bucket": five,
+            "grace": GRACE,
+            "paid_since": until - timedelta(hours=27),
+        },
+        "duplicate_webhook_processing": window,
+        "idempotency_conflicts": window,
+        "double_credits": window,
+        "webhook_delivery": {"delivery_id": 1},
+        "latest_signed_delivery": {},
+        "recon_items": {**day, "grace": GRACE},
+        "recon_totals": day,
+        "open_refunds": {"now": until},
+        "failed_purchases": window,
+    }
+
+
+def _scans(plan: dict[str, object]) -> Iterator[tuple[str, str | None, str | None, str]]:
+    cond = str(plan.get("Index Cond", ""))
+    yield str(plan.get("Node Type")), plan.get("Relation Name"), plan.get("Index Name"), cond  # type: ignore[misc]
+    for child in plan.get("Plans", []) or []:  # type: ignore[union-attr]
+        yield from _scans(child)
+
+
+# An index whose leading column the query never constrains is read whole (or skip-scanned on 18).
+LEADING_COLUMN = {"dt_purchases_user_created_idx": "user_id"}
+
+
+def plan_class(nodes: list[tuple[str, str | None, str | None, str]]) -> tuple[str, set[str]]:
+    seq = {rel for kind, rel, _, _ in nodes if kind == "Seq Scan" and rel} - SMALL
+    whole = {f"{idx}" for _, _, idx, cond in nodes if idx in LEADING_COLUMN and LEADING_COLUMN[idx] not in cond}
+    indexes = {idx for _, _, idx, _ in nodes if idx}
+    if seq:
+        return "seq scan: " + ", ".join(sorted(seq)), seq
+    if whole:
+        return "full index scan: " + ", ".join(sorted(whole)), {"dt_purchases"}
+    if indexes:
+        return "index", set()
+    return "small tables only", set()
+
+
+def test_explain_plan_class_of_every_payments_query(volume, artifacts):
+    import time
+
+    import sqlalchemy as sa
+
+    from opslib.explain import classify
+
+    until = datetime.now(UTC)
+    params = explain_parameters(until)
+    assert set(params) == {q.split(".", 1)[1] for q in PAYMENT_QUERIES}, "a payments query has no EXPLAIN parameters"
+    report = []
+    with db.read_only(embedded.url(volume, user=embedded.READER_ROLE), "payments") as conn:
+        for name, values in params.items():
+            q = queries.get(f"payments.{name}")
+            plan = conn.execute(sa.text("EXPLAIN (FORMAT JSON) " + q.sql), values).scalar()[0]
+            nodes = list(_scans(plan["Plan"]))
+            label, seq = plan_class(nodes)
+            indexes = sorted({idx for _, _, idx, _ in nodes if idx})
+            started = time.perf_counter()
+            rows = len(queries.run(conn, f"payments.{name}", values).frame)
+            ms = (time.perf_counter() - started) * 1000
+            report.append(
+                {
+                    "query": f"payments.{name}",
+                    "plan_class": label,
+                    "opslib_explain_class": classify(f"payments.{name}", plan).plan_class,
+                    "seq_scanned": sorted(seq),
+                    "indexes": indexes,
+                    "ms_on_test_volume": round(ms, 1),
+                    "rows": rows,
+                }
+            )
+            unexpected = seq - ALLOWED_SEQ_SCANS.get(name, set())
+            assert not unexpected, f"payments.{name} scans {unexpected} whole: {indexes}"
+    (artifacts / "payments-plans.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    lines = ["| query | plan class | indexes | ms |", "| --- | --- | --- | ---: |"]
+    lines += [
+        f"| {r['query']} | {r['plan_class']} | {', '.join(r['indexes'])} | {r['ms_on_test_volume']} |" for r in report
+    ]
+    (artifacts / "payments-plans.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_findings_are_strict_json_and_their_evidence_is_masked(filled):
+    import re
+
+    with db.read_only(filled.reader, "payments") as conn:
+        results = [
+            payments.detect(conn, filled.window),
+            payments.funnel(conn, filled.window),
+            payments.idempotency(conn, filled.window),
+            payments.reconcile(conn, filled.window),
+            payments.open_refunds(conn, filled.now),
+        ]
+    findings = [f for r in results for f in r.findings]
+    for f in findings:
+        json.dumps(f.to_json(), allow_nan=False, ensure_ascii=False)
+        text = json.dumps(list(f.evidence), allow_nan=False, ensure_ascii=False)
+        assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text), f.check
+        assert "@example.com" not in text
+    assert any(f.evidence for f in findings)
+
+
+# --- seeded drills (when the demo seeder is present) ----------------------------------------
+
+
+def _scenarios() -> list[str]:
+    try:
+        from opslib.seed.scenarios import SCENARIOS
+    except ImportError:
+        return []
+    return sorted(SCENARIOS)
+
+
+def _all_findings(reader: str, as_of: datetime):
+    window = Window(as_of - timedelta(hours=1), as_of)
+    out = []
+    with db.read_only(reader, "payments") as conn:
+        fun = payments.funnel(conn, window)
+        for result in (
+            payments.detect(conn, window),
+            fun,
+            payments.idempotency(conn, window),
+            payments.signatures(conn, window),
+            payments.reconcile(conn, window),
+            payments.open_refunds(conn, as_of),
+        ):
+            out.extend(result.findings)
+    return out, fun
+
+
+@pytest.mark.skipif(not _scenarios(), reason="opslib.seed is not available")
+@pytest.mark.parametrize("scenario", _scenarios())
+def test_seeded_drill_raises_what_the_scenario_expects(scenario, seeded):
+    from opslib.seed.scenarios import SCENARIOS
+
+    drill = SCENARIOS[scenario]
+    s = seeded(scenario)
+    findings, fun = _all_findings(s.db.reader, s.as_of)
+    problems = [f for f in findings if f.outcome.is_problem and f.severity is not None]
+    for expected in drill.expected:
+        hits = [
+            f
+            for f in problems
+            if f.check == expected.check
+            and (expected.subject is None or f.subject == expected.subject)
+            and f.severity.at_least(expected.severity)  # type: ignore[union-attr]
+        ]
+        assert hits, f"{scenario}: expected {expected.check}[{expected.subject}] at {expected.severity.value} or worse"
+    if not drill.expected:
+        urgent = [f.key for f in problems if f.severity.at_least(Severity.P1)]  # type: ignore[union-attr]
+        assert not urgent, f"{scenario}: nothing should be P0/P1, got {urgent}"
+    if drill.stage is not None:
+        assert fun.broken_stage is not None and fun.broken_stage.value == drill.stage.value, fun.diagnosis
+    assert not [f.key for f in findings if f.outcome is Outcome.ERROR]
