@@ -111,10 +111,13 @@ def database_exists(database: str) -> bool:
     return row is not None
 
 
-def create_contract_database(database: str = DEFAULT_DATABASE, *, replace: bool = False) -> str:
+def create_contract_database(
+    database: str = DEFAULT_DATABASE, *, replace: bool = False, recommended_indexes: bool = True
+) -> str:
     """Create `database`, load the app contract and the opsbook roles; return its admin URL.
 
-    With replace=False an existing database is kept as it is.
+    With replace=False an existing database is kept as it is. recommended_indexes adds
+    opslib/sql/recommended_indexes.sql (the demo has them; exact-contract tests do not).
     """
     start()
     exists = database_exists(database)
@@ -124,13 +127,16 @@ def create_contract_database(database: str = DEFAULT_DATABASE, *, replace: bool 
         if exists:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    load_contract(libpq_url(database))
+    load_contract(libpq_url(database), recommended_indexes=recommended_indexes)
     return url(database)
 
 
-def load_contract(libpq: str) -> None:
+def load_contract(libpq: str, *, recommended_indexes: bool = True) -> None:
     """Load the contract files in name order, then the opsbook roles, into an empty database."""
+    folder = resources.files("opslib") / "sql"
     with psycopg.connect(libpq, autocommit=True) as conn:
         for _name, text in contract_sql():
             conn.execute(text)  # type: ignore[arg-type]  # trusted files shipped with the package
+        if recommended_indexes:
+            conn.execute((folder / "recommended_indexes.sql").read_text(encoding="utf-8"))  # type: ignore[arg-type]
         conn.execute(roles_sql())  # type: ignore[arg-type]

@@ -14,15 +14,28 @@ from opslib import queries
 
 # Tables small by nature: a sequential scan over them does not grow with traffic.
 SMALL_TABLES = {
-    "feature_flags", "banners", "dt_packages", "wallet_accounts", "reconciliation_runs", "cron_job", "job",
-    "buckets", "user_profiles", "pg_class", "pg_roles", "pg_namespace", "pg_authid", "secrets",
+    "feature_flags",
+    "banners",
+    "dt_packages",
+    "wallet_accounts",
+    "reconciliation_runs",
+    "cron_job",
+    "job",
+    "buckets",
+    "user_profiles",
+    "pg_class",
+    "pg_roles",
+    "pg_namespace",
+    "pg_authid",
+    "secrets",
+    "reconciliation_items",
 }
 
 
 @dataclass(frozen=True)
 class PlanClass:
     query: str
-    plan_class: str  # "index" | "seq scan (small tables)" | "seq scan: <tables>"
+    plan_class: str  # "index" | "full index scan: <tables>" | "seq scan (small tables)" | "seq scan: <tables>"
     seq_scanned: tuple[str, ...]
     index_scanned: tuple[str, ...]
     total_cost: float
@@ -38,16 +51,25 @@ def classify(query: str, plan_json: Mapping[str, Any]) -> PlanClass:
     root = plan_json["Plan"]
     seq: list[str] = []
     idx: list[str] = []
+    full: list[str] = []
     for node in _nodes(root):
         kind = node.get("Node Type", "")
         rel = node.get("Relation Name")
-        if kind == "Seq Scan" and rel:
+        if not rel:
+            continue
+        if kind == "Seq Scan":
             seq.append(rel)
-        elif "Index" in kind and rel:
+        elif kind in ("Index Scan", "Index Only Scan") and "Index Cond" not in node:
+            # An index read end to end (for its order or its columns) grows with the table.
+            full.append(rel)
+        elif "Index" in kind or kind == "Bitmap Heap Scan":
             idx.append(rel)
     big = sorted({t for t in seq if t not in SMALL_TABLES})
+    full_big = sorted({t for t in full if t not in SMALL_TABLES})
     if big:
         label = "seq scan: " + ", ".join(big)
+    elif full_big:
+        label = "full index scan: " + ", ".join(full_big)
     elif seq:
         label = "index" if idx else "seq scan (small tables)"
     else:

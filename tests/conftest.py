@@ -62,9 +62,9 @@ def embedded_server() -> Iterator[None]:
     shutil.rmtree(_HOME, ignore_errors=True)
 
 
-def _create(prefix: str) -> ContractDB:
+def _create(prefix: str, *, recommended_indexes: bool) -> ContractDB:
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    embedded.create_contract_database(name, replace=True)
+    embedded.create_contract_database(name, replace=True, recommended_indexes=recommended_indexes)
     return ContractDB(name)
 
 
@@ -77,8 +77,8 @@ def _drop(db: ContractDB) -> None:
 
 @pytest.fixture
 def contract_db() -> Iterator[ContractDB]:
-    """A fresh, empty database with exactly the app contract loaded."""
-    db = _create("t")
+    """A fresh, empty database with exactly the app contract loaded (no extra index)."""
+    db = _create("t", recommended_indexes=False)
     yield db
     _drop(db)
 
@@ -93,7 +93,7 @@ def seeded():
 
     def get(scenario: str) -> SeededDB:
         if scenario not in _SEEDED:
-            db = _create(f"s_{scenario[:20]}")
+            db = _create(f"s_{scenario[:20]}", recommended_indexes=True)  # as the demo has
             report = seed(db.admin, scale=1, scenario=scenario)
             _SEEDED[scenario] = SeededDB(db, scenario, report.as_of)
         return _SEEDED[scenario]

@@ -479,7 +479,7 @@ def _fill(conn: psycopg.Connection, now: datetime) -> tuple[dict[str, str], dict
 @pytest.fixture(scope="module")
 def filled() -> Iterator[Filled]:
     name = f"pay_{uuid.uuid4().hex[:8]}"
-    embedded.create_contract_database(name, replace=True)
+    embedded.create_contract_database(name, replace=True, recommended_indexes=False)  # exactly the contract
     now = datetime.now(UTC).replace(microsecond=0)
     with psycopg.connect(embedded.libpq_url(name)) as conn:
         orders, users, signed = _fill(conn, now)
@@ -842,7 +842,7 @@ SMALL = {"reconciliation_runs", "reconciliation_items", "dt_packages"}
 @pytest.fixture(scope="module")
 def volume() -> Iterator[str]:
     name = f"payvol_{uuid.uuid4().hex[:8]}"
-    embedded.create_contract_database(name, replace=True)
+    embedded.create_contract_database(name, replace=True, recommended_indexes=False)  # exactly the contract
     with psycopg.connect(embedded.libpq_url(name), autocommit=True) as conn:
         conn.execute("SET session_replication_role = replica")
         conn.execute(VOLUME_SQL)  # type: ignore[arg-type]  # a constant: no parameters at all

@@ -40,8 +40,13 @@ def open_refunds(conn: Connection, now: datetime) -> Refunds:
     if not fetched.ok:
         findings = (checks.error(check, fetched.error or ""),)
     else:
-        stuck = frame[frame["age_h"] > STUCK_HOURS] if not frame.empty else frame
-        detail = f"미완료 환불/차지백 {len(frame)}건 중 24시간 초과 {len(stuck)}건"
+        # Card disputes take weeks by design: they are listed, but only refunds count as stuck.
+        refunds = frame[frame["stuck_at"] != "dispute_unresolved"] if not frame.empty else frame
+        stuck = refunds[refunds["age_h"] > STUCK_HOURS] if not refunds.empty else refunds
+        detail = (
+            f"미완료 환불 {len(refunds)}건 중 24시간 초과 {len(stuck)}건 "
+            f"(분쟁 진행 중 차지백 {len(frame) - len(refunds)}건은 별도 표시)"
+        )
         findings = (
             checks.evaluate(
                 check,

@@ -1,0 +1,7 @@
+-- Indexes opsbook recommends on top of the contract. The pages work without them (the
+-- contract is all they assume); with them, the funnel queries read only the window.
+-- The embedded demo database has them; on production create them CONCURRENTLY, e.g.
+--   CREATE INDEX CONCURRENTLY IF NOT EXISTS dt_purchases_created_idx ON public.dt_purchases (created_at);
+-- dt_purchases has no index on created_at alone, so "purchases created in the window"
+-- (the §3-A funnel's checkout cohort) otherwise reads the whole (user_id, created_at) index.
+CREATE INDEX IF NOT EXISTS dt_purchases_created_idx ON public.dt_purchases (created_at);
