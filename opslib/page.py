@@ -92,7 +92,7 @@ class Page:
         )
         return timewindow.kst_day(day)
 
-    def finish(self) -> Verdict:
+    def finish(self) -> None:
         """The verdict banner (runbook §6) and the machine-readable result of the run."""
         verdict = decide(self.findings)
         payload = {
@@ -112,7 +112,6 @@ class Page:
                 "text/plain": verdict.label_ko,
             }
         )
-        return verdict
 
 
 def open_page(
@@ -273,7 +272,7 @@ def show_table(frame: pd.DataFrame, title: str = "", *, max_rows: int = 50) -> N
     if frame.empty:
         display(HTML("<p><i>해당 없음 (no rows)</i></p>"))
         return
-    display(frame.head(max_rows))
+    display(readable(frame.head(max_rows)))
     if len(frame) > max_rows:
         display(HTML(f"<p><i>… {len(frame) - max_rows:,}행 더 있음 (more rows not shown)</i></p>"))
 
@@ -320,6 +319,20 @@ def _cell(value: Any) -> str:
 
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+def readable(frame: pd.DataFrame) -> Any:  # a pandas Styler
+    """Times as 'MM-DD HH:MM:SS' (KST, as the page's columns already are), numbers grouped, no index."""
+    out = frame.copy()
+    for col in out.columns:
+        series = out[col]
+        if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
+            out[col] = series.dt.strftime("%m-%d %H:%M:%S").fillna("-")
+        elif pd.api.types.is_float_dtype(series.dtype):
+            out[col] = series.map(lambda v: "-" if pd.isna(v) else f"{v:,.2f}".rstrip("0").rstrip("."))
+        elif pd.api.types.is_integer_dtype(series.dtype):
+            out[col] = series.map(lambda v: f"{v:,}")
+    return out.reset_index(drop=True).style.hide(axis="index")
 
 
 def say(text: str) -> None:

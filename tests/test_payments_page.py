@@ -27,7 +27,7 @@ def page_run(seeded, tmp_path_factory):
     out = tmp_path_factory.mktemp("evidence")
 
     def get(scenario: str, **env: str) -> runner.RunResult:
-        key = scenario + "|" + ",".join(sorted(env))
+        key = scenario + "|" + ",".join(f"{k}={v}" for k, v in sorted(env.items()))
         if key not in _RUNS:
             s = seeded(scenario)
             with pytest.MonkeyPatch.context() as mp:
@@ -130,7 +130,11 @@ def test_html_report_renders_offline_in_chromium(page_run, artifacts: Path):
     result = page_run("webhook_secret_mismatch")
     html = result.folder / "payments.html"
     text = html.read_text()
-    assert "<script src=" not in text and "cdn" not in text.lower()
+    import re
+
+    fetched = re.findall(r"""(?:src|href)\s*=\s*["']((?:https?:)?//[^"']+)""", text)
+    assert not fetched, f"the report references remote resources: {fetched[:5]}"
+    assert not re.search(r"@import\s+url\(\s*[\"']?https?:", text), "remote CSS import"
     external: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(

@@ -1,0 +1,73 @@
+"""What a scenario is: one documented incident injected on top of the healthy baseline."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import psycopg
+
+from opslib.results import Severity
+
+
+class Stage(enum.Enum):
+    """Where the payment pipeline breaks (runbook §3-A 트리아지 1: Checkout → Confirm → Webhook → 원장)."""
+
+    CHECKOUT = "checkout"
+    CONFIRM = "confirm"
+    WEBHOOK = "webhook"
+    LEDGER = "ledger"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """Ground truth: this check must fire (WARN or CRITICAL) at this severity or worse."""
+
+    check: str
+    severity: Severity
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class ScenarioContext:
+    """What an injection knows about the run. Incidents are ongoing: [incident_start, as_of).
+
+    inject() runs on the seeder's connection after the baseline is complete: triggers off
+    (session_replication_role = replica), search_path = the scratch schema then public, so the
+    staged baseline (s_purchases, s_tx, s_deliveries) and the helpers in scenarios.drills are available.
+    """
+
+    scale: int
+    as_of: datetime
+    incident_start: datetime
+
+    @property
+    def incident(self) -> timedelta:
+        return self.as_of - self.incident_start
+
+    @property
+    def burst_size(self) -> int:
+        """Extra affected purchases over the incident: unmistakable at any hour (03:00 KST is quiet)."""
+        return round(80 * self.scale**0.3)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    description: str
+    expected: tuple[Expected, ...]
+    stage: Stage | None
+    inject: Callable[[psycopg.Connection, ScenarioContext], None]
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def register(scenario: Scenario) -> Scenario:
+    if scenario.name in SCENARIOS:
+        raise ValueError(f"scenario {scenario.name!r} is registered twice")
+    SCENARIOS[scenario.name] = scenario
+    return scenario

@@ -1,0 +1,59 @@
+"""webhook_handler_5xx: a broken payment-webhook release answers 500 to both PGs.
+
+Injected, from 40 minutes before as_of: payment-webhook@v42 goes live with a bug. It crashes
+after verifying the request ("TypeError: Cannot read properties of undefined (reading
+'paymentId')"): every delivery of both PGs is answered HTTP 500 with processing_status
+'failed' (PortOne signatures still verify: signature_valid true), function_edge_logs show 500,
+function_logs carry the error lines, and both PGs retry (PortOne up to 5 attempts, Toss up to
+7). The purchases of the window (the baseline's and a burst of extra ones) stay 'pending'
+without a credit while pg_transactions holds their approval.
+
+Ground truth: payments.webhook_success_rate P0 for portone and for tosspayments,
+payments.webhook_function_5xx P0, payments.pg_paid_db_pending P0. Stage: webhook.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from opslib.results import Severity
+from opslib.seed.scenarios import drills
+from opslib.seed.scenarios.base import Expected, Scenario, ScenarioContext, Stage, register
+
+ERROR = "TypeError: Cannot read properties of undefined (reading 'paymentId') at handleWebhook (index.ts:87:31)"
+
+
+def inject(conn: psycopg.Connection, ctx: ScenarioContext) -> None:
+    crashed = {"http_status": 500, "error": ERROR, "sig_valid": True, "sig_error": None}
+    rewound = drills.rewind(conn, "s.proc_at >= p.incident_start", tag="crash")
+    conn.execute(f"UPDATE {rewound} SET status = 'pending', credit_tx_id = NULL")  # type: ignore[arg-type]
+    drills.write(conn, rewound, pg=False, deliveries=False, credits=False)
+    drills.replace_deliveries(
+        conn,
+        f"d.attempt_at >= p.incident_start AND d.purchase_id NOT IN (SELECT id FROM {rewound})",
+        tag="crash",
+        **crashed,  # type: ignore[arg-type]
+    )
+    extra = drills.burst(conn, ctx, ctx.burst_size, tag="crash")
+    conn.execute(f"UPDATE {extra} SET status = 'pending', credit_tx_id = NULL")  # type: ignore[arg-type]
+    drills.write(conn, extra, deliveries=False, credits=False)
+    for table in (rewound, extra):
+        drills.failing_deliveries(conn, table, **crashed)  # type: ignore[arg-type]
+    drills.release(conn)
+
+
+SCENARIO = register(
+    Scenario(
+        name="webhook_handler_5xx",
+        title="payment-webhook 500 (broken release, both PGs)",
+        description=__doc__ or "",
+        expected=(
+            Expected("payments.webhook_success_rate", Severity.P0, "portone"),
+            Expected("payments.webhook_success_rate", Severity.P0, "tosspayments"),
+            Expected("payments.webhook_function_5xx", Severity.P0),
+            Expected("payments.pg_paid_db_pending", Severity.P0),
+        ),
+        stage=Stage.WEBHOOK,
+        inject=inject,
+    )
+)

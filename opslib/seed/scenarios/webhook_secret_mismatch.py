@@ -1,0 +1,62 @@
+"""webhook_secret_mismatch: a deploy changed the PortOne webhook secret; every PortOne webhook is rejected.
+
+Injected, from 40 minutes before as_of: payment-webhook@v42 goes live with a
+PORTONE_WEBHOOK_SECRET that no longer matches the one PortOne signs with. From then on every
+PortOne delivery fails verification: signature_valid false, signature_error
+NO_MATCHING_SIGNATURE, HTTP 401, processing_status 'failed' (function_edge_logs 401), and
+PortOne retries each webhook (up to 5 attempts with the same webhook-id, so one webhook_id has
+several rows). The stored signatures are valid for DEMO_PORTONE_WEBHOOK_SECRET: PortOne signed
+correctly, our function's secret is what is wrong. The PortOne payments of the window (the
+baseline's and a burst of extra ones) stay 'pending' in dt_purchases without a DT credit,
+although pg_transactions holds their PAID approval. TossPayments is unaffected.
+
+Ground truth: payments.webhook_success_rate (portone) P0, payments.webhook_signature_failures P0,
+payments.pg_paid_db_pending P0. Stage: webhook.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from opslib.results import Severity
+from opslib.seed.scenarios import drills
+from opslib.seed.scenarios.base import Expected, Scenario, ScenarioContext, Stage, register
+
+ERROR = "webhook verification failed: no matching signature (check PORTONE_WEBHOOK_SECRET)"
+
+
+def inject(conn: psycopg.Connection, ctx: ScenarioContext) -> None:
+    rejected = {"http_status": 401, "error": ERROR, "sig_valid": False, "sig_error": "NO_MATCHING_SIGNATURE"}
+    rewound = drills.rewind(conn, "s.provider = 'portone' AND s.proc_at >= p.incident_start", tag="sig")
+    conn.execute(f"UPDATE {rewound} SET status = 'pending', credit_tx_id = NULL")  # type: ignore[arg-type]
+    drills.write(conn, rewound, pg=False, deliveries=False, credits=False)
+    # PortOne's other deliveries in the window (redeliveries, failures, cancels) are rejected too
+    drills.replace_deliveries(
+        conn,
+        f"d.provider = 'portone' AND d.attempt_at >= p.incident_start"
+        f" AND d.purchase_id NOT IN (SELECT id FROM {rewound})",
+        tag="sig",
+        **rejected,  # type: ignore[arg-type]
+    )
+    extra = drills.burst(conn, ctx, ctx.burst_size, tag="sig", providers=("portone",))
+    conn.execute(f"UPDATE {extra} SET status = 'pending', credit_tx_id = NULL")  # type: ignore[arg-type]
+    drills.write(conn, extra, deliveries=False, credits=False)
+    for table in (rewound, extra):
+        drills.failing_deliveries(conn, table, **rejected)  # type: ignore[arg-type]
+    drills.release(conn)
+
+
+SCENARIO = register(
+    Scenario(
+        name="webhook_secret_mismatch",
+        title="PortOne webhook 서명 불일치 (secret mismatch after a deploy)",
+        description=__doc__ or "",
+        expected=(
+            Expected("payments.webhook_success_rate", Severity.P0, "portone"),
+            Expected("payments.webhook_signature_failures", Severity.P0),
+            Expected("payments.pg_paid_db_pending", Severity.P0),
+        ),
+        stage=Stage.WEBHOOK,
+        inject=inject,
+    )
+)
