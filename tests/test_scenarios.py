@@ -224,6 +224,12 @@ def test_webhook_secret_mismatch_rejects_every_portone_delivery(drill):
     assert versions[-1][0] == profile.WEBHOOK_VERSION_BAD and versions[-1][1] >= d.start
     assert versions[-1][1] - d.start < timedelta(minutes=5), "the first failures coincide with the deploy"
     assert versions[-1][2] == len(rows)
+    deploys = d.rows(
+        "SELECT occurred_at, details ->> 'version' FROM public.ops_audit_log"
+        " WHERE action = 'function.deploy' AND target_id = 'payment-webhook'"
+    )
+    assert [v for _, v in deploys] == [profile.WEBHOOK_VERSION_BAD], "the CI deploy is on record"
+    assert timedelta(0) < versions[-1][1] - deploys[0][0] < timedelta(minutes=5)
     # PG approved, DB pending: no paid_at (pending), no credit.
     stuck = d.rows(
         """
@@ -373,6 +379,21 @@ WHERE g.tx_kind = 'approval' AND g.amount <> p.amount_krw
         " WHERE g.tx_kind = 'approval' AND g.amount <> p.amount_krw AND g.transaction_at >= %(start)s"
     )
     assert inside == len(rows), "all inside the incident window"
+    documents = d.rows(
+        """
+SELECT g.amount,
+       CASE p.provider WHEN 'portone' THEN (p.raw_last_payment #>> '{amount,total}')::bigint
+                       ELSE (p.raw_last_payment ->> 'totalAmount')::bigint END,
+       (SELECT array_agg((w.payload #>> '{data,totalAmount}')::bigint) FROM public.payment_webhook_logs w
+         WHERE w.purchase_id = p.id AND w.provider = 'tosspayments')
+FROM public.pg_transactions g
+JOIN public.dt_purchases p ON p.provider = g.provider AND p.order_id = g.order_id
+WHERE g.tx_kind = 'approval' AND g.amount <> p.amount_krw
+"""
+    )
+    for pg, fetched, toss_bodies in documents:
+        assert fetched == pg, "the Payment object fetched from the PG shows what the PG charged"
+        assert all(amount == pg for amount in toss_bodies or []), "so does the Toss webhook body"
 
 
 def test_refund_not_clawed_back_refunds_without_a_clawback(drill):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from opslib import embedded
 from opslib.seed import seed
@@ -21,7 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default="seed_bench")
     args = parser.parse_args(argv)
     embedded.create_contract_database(args.database, replace=True)
-    report = seed(embedded.libpq_url(args.database), scale=args.scale, scenario=args.scenario, progress=print)
+    started = time.perf_counter()
+
+    def progress(line: str) -> None:  # elapsed time first: when did the ledger hold its rows?
+        print(f"{time.perf_counter() - started:6.1f} s  {line}", flush=True)
+
+    report = seed(embedded.libpq_url(args.database), scale=args.scale, scenario=args.scenario, progress=progress)
     print(f"scale {report.scale} {report.scenario}: {report.seconds:.1f} s")
     for table, n in sorted(report.row_counts.items(), key=lambda kv: -kv[1]):
         print(f"  {table:32} {n:>12,}")

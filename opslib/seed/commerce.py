@@ -286,11 +286,3 @@ FROM public.refunds r, s_params p
 WHERE r.requested_at >= p.as_of - interval '3 days' AND r.status IN ('processing', 'succeeded')
 ON CONFLICT (scope, key) DO NOTHING
 """
-
-STEPS = (
-    ("dt_purchases", PURCHASES),
-    ("refunds", REFUNDS),
-    ("pg_transactions", PG_TRANSACTIONS),
-    ("reconciliation_runs", RECONCILIATION_RUNS),
-    ("reconciliation_items", RECONCILIATION_ITEMS),
-)

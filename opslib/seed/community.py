@@ -161,17 +161,3 @@ FROM (
 ) x
 ORDER BY x.at
 """
-
-STEPS = (
-    ("messages", MESSAGES),
-    ("message_delivery", DELIVERIES),
-    ("subscriptions", SUBSCRIPTIONS),
-    ("funding_campaigns", CAMPAIGNS),
-    ("funding_pledges", PLEDGES),
-)
-
-ADMIN_STEPS = (
-    ("banners", BANNERS),
-    ("ops_audit_log", OPS_AUDIT),
-    ("admin_audit_log", ADMIN_AUDIT),
-)

@@ -60,8 +60,3 @@ class Plan:
     @property
     def weights(self) -> list[float]:
         return list(profile.KST_HOURLY_WEIGHT)
-
-    @property
-    def expected_ledger_rows(self) -> int:
-        """A rough forecast (about 19 entries per purchase), used to choose the bulk strategy."""
-        return profile.PURCHASES_PER_DAY_PER_SCALE * profile.DAYS * self.scale * 19

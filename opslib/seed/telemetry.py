@@ -212,13 +212,3 @@ WITH calls AS (
 )
 SELECT setval('net.http_request_queue_id_seq', (SELECT max(request_id) FROM calls))
 """
-
-STEPS = (
-    ("logs.function_edge_logs (other functions)", OTHER_FUNCTIONS),
-    ("logs.function_logs (other functions)", OTHER_CONSOLE),
-    ("logs.auth_logs", AUTH_LOGS),
-    ("logs.edge_logs", API_LOGS),
-    ("logs.realtime_logs", REALTIME_LOGS),
-    ("cron.job_run_details", CRON_RUNS),
-    ("net._http_response", NET_RESPONSES),
-)

@@ -238,6 +238,16 @@ def replace_deliveries(
         f" sig_valid = CASE WHEN provider = 'portone' THEN {_literal(sig_valid)}::boolean END,"
         f" sig_error = CASE WHEN provider = 'portone' THEN {_literal(sig_error)}::text END"
     )
+    # A PG retries whatever was not answered 2xx, these deliveries as much as the payments' own.
+    conn.execute(  # type: ignore[arg-type]
+        f"INSERT INTO {stage} SELECT d.provider, d.purchase_id, d.order_id, d.payment_key, d.event, d.event_at,"
+        " d.attempt_at + r.delay * interval '1 second', d.webhook_id, d.http_status, d.processing, d.error,"
+        " d.sig_valid, d.sig_error, d.processed_at, d.cancellation_id, d.amount, d.method, d.approved_at,"
+        f" d.last_tx_key, d.sku FROM {stage} d CROSS JOIN s_params p"
+        f" CROSS JOIN LATERAL unnest(CASE WHEN d.provider = 'portone' THEN ARRAY{list(PORTONE_RETRY_S)}"
+        f" ELSE ARRAY{list(TOSS_RETRY_S)} END) AS r(delay)"
+        " WHERE r.delay > 0 AND d.attempt_at + r.delay * interval '1 second' <= p.as_of"
+    )
     webhooks.insert(conn, stage)
 
 
@@ -251,6 +261,15 @@ def release(conn: psycopg.Connection, version: str = profile.WEBHOOK_VERSION_BAD
     conn.execute(
         "UPDATE logs.function_logs SET event_message = replace(event_message, %(old)s, %(v)s)"
         " WHERE function_name = 'payment-webhook' AND \"timestamp\" >= (SELECT incident_start FROM s_params)",
+        {"old": profile.WEBHOOK_VERSION, "v": version},
+    )
+    # The CI run that shipped it, a moment before its first invocation: what an on-call checks first.
+    conn.execute(
+        "INSERT INTO public.ops_audit_log (occurred_at, source, actor, action, severity, target_type, target_id,"
+        " request_id, details)"
+        " SELECT incident_start - interval '45 seconds', 'ci', 'ci:github-actions', 'function.deploy', 'info',"
+        " 'edge_function', 'payment-webhook', md5(%(v)s::text),"
+        " jsonb_build_object('version', %(v)s::text, 'previous', %(old)s::text) FROM s_params",
         {"old": profile.WEBHOOK_VERSION, "v": version},
     )
 

@@ -53,7 +53,7 @@ SCENARIO = register(
         description=__doc__ or "",
         expected=(
             Expected("payments.webhook_success_rate", Severity.P0, "portone"),
-            Expected("payments.webhook_signature_failures", Severity.P0),
+            Expected("payments.webhook_signature_failures", Severity.P0, "portone"),
             Expected("payments.pg_paid_db_pending", Severity.P0),
         ),
         stage=Stage.WEBHOOK,
