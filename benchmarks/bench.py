@@ -119,7 +119,7 @@ def main() -> None:
     args = ap.parse_args()
     from opslib import seed as seed_pkg
 
-    big_scale = args.big_scale or getattr(seed_pkg, "LEDGER_10M_SCALE", 250)
+    big_scale = args.big_scale or getattr(seed_pkg, "LEDGER_10M_SCALE", 28)
     out = HOME / "evidence"
     print(f"# opsbook benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · OPSBOOK_HOME {HOME}")
     embedded.start()

@@ -362,23 +362,36 @@ def _balances(book: Book, acc: Accounts) -> list[np.ndarray]:
     return blocks
 
 
-def write(conn: psycopg.Connection, plan: Plan) -> int:
-    """Compute and write the baseline wallet; returns the number of ledger entries."""
-    pur = pgbinary.fetch(conn, PURCHASES, PURCHASE_FIELDS)
-    grid = _raw(pgbinary.fetch(conn, MESSAGE_GRID, (("id", "V16"),))["id"])
-    system = conn.execute(SYSTEM_ACCOUNTS).fetchone()
-    assert system is not None
-    acc = Accounts(pur, tuple(s.bytes for s in system))  # type: ignore[arg-type]
-    book = build(pur, grid, plan)
-    with conn.transaction():
-        # Truncated in this transaction, so COPY may write the rows frozen: no later pass has to
-        # set hint bits on (and, with data checksums, WAL-log) every page of the biggest table.
-        conn.execute("TRUNCATE public.wallet_ledger")
-        pgbinary.load(conn, LEDGER_COLUMNS, _ledger_blocks(book, acc), freeze=True)
-    pgbinary.load(conn, TX_COLUMNS, _transaction_blocks(book, pur))
-    conn.execute(S_TX)
-    pgbinary.load(conn, "s_tx", _staged(book, pur, _pg_us(plan.as_of)))
-    conn.execute(S_BALANCES)
-    pgbinary.load(conn, "s_balances", _balances(book, acc))
-    conn.execute(APPLY_BALANCES)
-    return int(book.lid[-1] + 1 + (book.d3[-1] != 0)) if book.t.size else 0
+class Wallet:
+    """The baseline wallet, computed once and written by two tasks (so two connections can share it)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.book: Book | None = None
+        self.pur: np.ndarray | None = None
+
+    def write_ledger(self, conn: psycopg.Connection) -> None:
+        """Compute every transaction; write the ledger, balances and what later SQL needs (s_tx)."""
+        pur = pgbinary.fetch(conn, PURCHASES, PURCHASE_FIELDS)
+        grid = _raw(pgbinary.fetch(conn, MESSAGE_GRID, (("id", "V16"),))["id"])
+        system = conn.execute(SYSTEM_ACCOUNTS).fetchone()
+        assert system is not None
+        acc = Accounts(pur, tuple(s.bytes for s in system))  # type: ignore[arg-type]
+        book = build(pur, grid, self.plan)
+        with conn.transaction():
+            # Truncated in this transaction, so COPY may write the rows frozen: no later pass has to
+            # set hint bits on (and, with data checksums, WAL-log) every page of the biggest table.
+            conn.execute("TRUNCATE public.wallet_ledger")
+            pgbinary.load(conn, LEDGER_COLUMNS, _ledger_blocks(book, acc), freeze=True)
+        conn.execute(S_TX)
+        pgbinary.load(conn, "s_tx", _staged(book, pur, _pg_us(self.plan.as_of)))
+        conn.execute(S_BALANCES)
+        pgbinary.load(conn, "s_balances", _balances(book, acc))
+        conn.execute(APPLY_BALANCES)
+        self.book, self.pur = book, pur
+
+    def write_transactions(self, conn: psycopg.Connection) -> None:
+        """The wallet_transactions rows (after write_ledger, possibly on another connection)."""
+        assert self.book is not None and self.pur is not None, "write_ledger first"
+        pgbinary.load(conn, TX_COLUMNS, _transaction_blocks(self.book, self.pur))
+        self.book = self.pur = None  # release the memory

@@ -1,11 +1,11 @@
 """seed(): fill an empty contract database with the demo platform, then inject one incident.
 
-1. Stage users and purchases in a scratch schema (one connection).
-2. Load every table from the staged rows: a task graph on two connections (the machine has two
-   cores). Big tables are loaded without their indexes, which are rebuilt from the catalog's
-   own definitions as soon as the table is complete.
-3. Inject the scenario, ANALYZE, drop the scratch schema, record the run in opsbook_demo.seed_runs.
-"""
+1. Stage users (one connection) in a scratch schema.
+2. Stage purchases and load every table from the staged rows: a task graph on two connections
+   (the machine has two cores). Big tables are loaded without their indexes, which are rebuilt
+   from the catalog's own definitions as soon as the table is complete; then it is analyzed.
+3. Inject the scenario, ANALYZE the other tables, drop the scratch schema, record the run in
+   opsbook_demo.seed_runs."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ END $$;
 # Loaded without indexes, then indexed (table -> the tasks that write it).
 BULK_TABLES = {
     "public.wallet_ledger": ("wallet",),
-    "public.wallet_transactions": ("wallet",),
+    "public.wallet_transactions": ("wallet_transactions",),
     "public.dt_purchases": ("dt_purchases",),
     "public.pg_transactions": ("pg_transactions",),
     "public.payment_webhook_logs": ("payment_webhook_logs",),
@@ -172,32 +172,44 @@ def _stage(conn: psycopg.Connection, plan: Plan, steps: Steps) -> None:
     steps.run(conn, "dt_packages", lambda: commerce.insert_packages(conn))
     steps.run(conn, "stage packages", staging.STAGE_PACKAGES)
     steps.run(conn, "stage users", staging.STAGE_USERS)
-    steps.run(conn, "stage purchases", staging.STAGE_PURCHASES)
 
 
 def _graph(conn: psycopg.Connection, plan: Plan) -> list[Task]:
-    """Every load step with what it waits for, in priority order (long chains first)."""
+    """Every load step with what it waits for, in priority order (the long chain first).
+
+    Big tables are loaded without their indexes; each index is rebuilt once its table is
+    complete, and the table is analyzed once its indexes exist.
+    """
     drops: list[str] = []
     rebuilds: list[Task] = []
+    analyzes: list[Task] = []
     for table, writers in BULK_TABLES.items():
+        names = []
         for name, create, drop in indexes.definitions(conn, table):
             drops.append(drop)
             rebuilds.append(Task(f"index {name}", create, writers))
+            names.append(f"index {name}")
+        analyzes.append(Task(f"ANALYZE {table}", f"ANALYZE {table}", (*writers, *names)))
     # the wallet's indexes are the biggest: first in line once the wallet is written
-    first = [t for t in rebuilds if t.after == ("wallet",)]
-    later = [t for t in rebuilds if t.after != ("wallet",)]
+    first = [t for t in rebuilds if t.after[0].startswith("wallet")]
+    later = [t for t in rebuilds if not t.after[0].startswith("wallet")]
+    wallet_book = ledger.Wallet(plan)
+    staged = "stage purchases"
     return [
+        Task(staged, staging.STAGE_PURCHASES),
         Task("drop bulk indexes", ";\n".join(drops)),
         Task("wallet_accounts", people.ACCOUNTS),
-        Task("wallet", lambda c: ledger.write(c, plan), ("wallet_accounts", "drop bulk indexes")),
-        Task("stage webhook deliveries", webhooks.STAGE_BASELINE),
+        # the ledger first (the critical path), its transactions on whichever connection is free next
+        Task("wallet", wallet_book.write_ledger, (staged, "wallet_accounts", "drop bulk indexes")),
+        Task("wallet_transactions", wallet_book.write_transactions, ("wallet",)),
+        Task("stage webhook deliveries", webhooks.STAGE_BASELINE, (staged,)),
         Task(
             "payment_webhook_logs",
             lambda c: webhooks.insert(c, "s_deliveries"),
             ("stage webhook deliveries", "drop bulk indexes"),
         ),
-        Task("dt_purchases", commerce.PURCHASES, ("drop bulk indexes",)),
-        Task("pg_transactions", commerce.PG_TRANSACTIONS, ("drop bulk indexes",)),
+        Task("dt_purchases", commerce.PURCHASES, (staged, "drop bulk indexes")),
+        Task("pg_transactions", commerce.PG_TRANSACTIONS, (staged, "drop bulk indexes")),
         *first,
         Task("ledger identity", wallet.SYNC_IDENTITY, ("wallet",)),
         Task("messages", community.MESSAGES),
@@ -206,11 +218,11 @@ def _graph(conn: psycopg.Connection, plan: Plan) -> list[Task]:
         Task("funding_campaigns", community.CAMPAIGNS, ("wallet",)),
         Task("funding_pledges", community.PLEDGES, ("wallet",)),
         *[Task(name, sql) for name, sql in people.STEPS],
-        Task("refunds", commerce.REFUNDS),
-        Task("reconciliation_runs", commerce.RECONCILIATION_RUNS),
+        Task("refunds", commerce.REFUNDS, (staged,)),
+        Task("reconciliation_runs", commerce.RECONCILIATION_RUNS, (staged,)),
         Task("reconciliation_items", commerce.RECONCILIATION_ITEMS, ("reconciliation_runs",)),
         Task("idempotency_keys", commerce.IDEMPOTENCY_KEYS, ("payment_webhook_logs", "refunds")),
-        Task("logs.function_edge_logs", telemetry.OTHER_FUNCTIONS, ("drop bulk indexes",)),
+        Task("logs.function_edge_logs", telemetry.OTHER_FUNCTIONS, (staged, "drop bulk indexes")),
         Task("logs.function_logs", telemetry.OTHER_CONSOLE, ("logs.function_edge_logs",)),
         Task("logs.auth_logs", telemetry.AUTH_LOGS, ("drop bulk indexes",)),
         Task("logs.edge_logs", telemetry.API_LOGS, ("drop bulk indexes",)),
@@ -221,13 +233,15 @@ def _graph(conn: psycopg.Connection, plan: Plan) -> list[Task]:
         Task("ops_audit_log", community.OPS_AUDIT, ("reconciliation_runs", "refunds")),
         Task("admin_audit_log", community.ADMIN_AUDIT, ("refunds", "banners")),
         *later,
+        *analyzes,
     ]
 
 
 def _analyze(url: str, steps: Steps) -> None:
-    """ANALYZE every written table, split over two connections, the biggest first."""
-    order = sorted(COUNTED_TABLES, key=lambda t: t != "public.wallet_ledger")
-    parts = [order[::2], order[1::2]]
+    """ANALYZE the tables the graph did not (the bulk ones were analyzed as soon as they were indexed;
+    a drill changes a few dozen of their rows, not their statistics), split over two connections."""
+    rest = [t for t in COUNTED_TABLES if t not in BULK_TABLES]
+    parts = [rest[::2], rest[1::2]]
 
     def analyze(tables: list[str]) -> None:
         with connect(url) as conn:
