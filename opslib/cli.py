@@ -132,7 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("--scenario", default="healthy", help="incident to inject (default healthy)")
     seed.add_argument(
-        "--scale", type=int, default=1, help="data volume multiplier (1: seconds; 10: the demo, 3.6 M ledger rows; 28: 10 M ledger rows)"
+        "--scale",
+        type=int,
+        default=1,
+        help="data volume multiplier (1: seconds; 10: the demo, 3.6 M ledger rows; 28: 10 M ledger rows)",
     )
     dbsub.add_parser(
         "scenarios",
