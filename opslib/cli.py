@@ -250,7 +250,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return int(runner.ExitCode.ERROR)
     print(
         f"the page found the injected incident ({args.scenario}). Open the report above, or step through "
-        "notebooks/payments.ipynb in JupyterLab (`jupyter lab notebooks/payments.ipynb`)."
+        "notebooks/payments.ipynb in JupyterLab (`.venv/bin/jupyter lab notebooks/payments.ipynb`)."
     )
     return 0
 
