@@ -198,8 +198,9 @@ decided AS (
            AND CASE WHEN l.plan = 'failed' THEN l.proc_at ELSE l.credit_at END > p.as_of AS inflight,
          CASE WHEN l.plan IN ('refunded', 'partially_refunded', 'chargeback')
                 THEN l.credit_at + (1 + 71 * s_rnd(l.n, 31)) * interval '1 hour'
+              -- A healthy refund-process keeps up: open refunds are hours old, never a day.
               WHEN l.plan = 'open_refund'
-                THEN p.as_of - (1 + 71 * s_rnd(l.n, 31)) * interval '1 hour' END AS refund_req_at
+                THEN p.as_of - (0.25 + 20 * s_rnd(l.n, 31) ^ 2) * interval '1 hour' END AS refund_req_at
   FROM lived l, s_params p
 ),
 refunding AS MATERIALIZED (
