@@ -63,14 +63,6 @@ class RunResult:
     exit_code: ExitCode
     seconds: float
 
-    @property
-    def html(self) -> Path:
-        return next(self.folder.glob("*.html"))
-
-    @property
-    def notebook(self) -> Path:
-        return next(p for p in self.folder.glob("*.ipynb"))
-
 
 SECRET_ENV_HINTS = ("PORTONE_WEBHOOK_SECRET", "SUPABASE_SERVICE_ROLE_KEY", "CRON_SECRET", "TOSS_SECRET_KEY")
 
@@ -313,4 +305,6 @@ def print_summary(result: RunResult, stream: Any = None) -> None:
     if result.error:
         print(f"error: {result.error}", file=out)
     print(f"evidence: {result.folder}", file=out)
-    print(f"  report: {result.folder / (result.folder.name.split('_')[0] + '.html')}", file=out)
+    report = next(result.folder.glob("*.html"), None)
+    if report is not None:
+        print(f"  report: {report}", file=out)
