@@ -9,27 +9,40 @@
 -- A credit posted without any reference to its purchase cannot be linked and is not seen.
 -- param: since timestamptz start of the window (inclusive, UTC)
 -- param: until timestamptz end of the window (exclusive, UTC)
+-- The ledger carries copies of tx_type / reference (set by its trigger "for reconciliation
+-- queries"): the window's credits come from wallet_ledger_created_idx alone, without a join
+-- that let the planner hash all of wallet_transactions.
 WITH recent AS (
-  SELECT DISTINCT t.reference_id AS purchase_id
+  SELECT DISTINCT l.reference_id AS purchase_id
   FROM public.wallet_ledger l
-  JOIN public.wallet_transactions t ON t.tx_id = l.tx_id
   WHERE l.created_at >= :since
     AND l.created_at < :until
-    AND t.tx_type = 'purchase_credit'
-    AND t.reference_type = 'dt_purchase'
-    AND t.reference_id IS NOT NULL
+    AND l.entry_type = 'purchase_credit'
+    AND l.reference_type = 'dt_purchase'
+    AND l.reference_id IS NOT NULL
+),
+-- A credit belongs to a purchase by reference or through dt_purchases.wallet_tx_id. Two
+-- index lookups joined by UNION, not one OR join: the OR made the planner scan all of
+-- wallet_transactions once the table grew (seen at 3.5 M rows).
+linked AS (
+  SELECT r.purchase_id, t.tx_id
+  FROM recent r
+  JOIN public.wallet_transactions t
+    ON t.reference_type = 'dt_purchase' AND t.reference_id = r.purchase_id
+  UNION
+  SELECT p.id, p.wallet_tx_id
+  FROM recent r
+  JOIN public.dt_purchases p ON p.id = r.purchase_id
+  WHERE p.wallet_tx_id IS NOT NULL
 ),
 credits AS (
-  SELECT p.id AS purchase_id, t.tx_id, t.created_at, t.idempotency_key,
+  SELECT k.purchase_id, t.tx_id, t.created_at, t.idempotency_key,
          (SELECT coalesce(sum(l.amount_dt), 0)
             FROM public.wallet_ledger l
             JOIN public.wallet_accounts a ON a.id = l.account_id AND a.kind = 'user'
            WHERE l.tx_id = t.tx_id)::bigint AS user_dt
-  FROM recent r
-  JOIN public.dt_purchases p ON p.id = r.purchase_id
-  JOIN public.wallet_transactions t
-    ON t.tx_type = 'purchase_credit'
-   AND ((t.reference_type = 'dt_purchase' AND t.reference_id = p.id) OR t.tx_id = p.wallet_tx_id)
+  FROM linked k
+  JOIN public.wallet_transactions t ON t.tx_id = k.tx_id AND t.tx_type = 'purchase_credit'
 ),
 per_purchase AS (
   SELECT c.purchase_id,
