@@ -251,6 +251,45 @@ def replace_deliveries(
     webhooks.insert(conn, stage)
 
 
+def webhook_outage(
+    conn: psycopg.Connection,
+    ctx: ScenarioContext,
+    *,
+    tag: str,
+    providers: tuple[str, ...] | None,
+    http_status: int | None,
+    error: str,
+    sig_valid: bool | None = True,
+    sig_error: str | None = None,
+) -> None:
+    """A bad release answers every webhook of `providers` (None: all) with an error from incident start.
+
+    The window's payments and a burst of extra ones are approved at the PG but stay pending in
+    dt_purchases without a credit; every delivery (theirs and the PG's other webhooks) is
+    answered with the error and retried; the new deployment is recorded.
+    """
+    answer = {"http_status": http_status, "error": error, "sig_valid": sig_valid, "sig_error": sig_error}
+    listed = "" if providers is None else ", ".join(_literal(x) for x in providers)
+    rewound = rewind(
+        conn, (f"s.provider IN ({listed}) AND " if listed else "") + "s.proc_at >= p.incident_start", tag=tag
+    )
+    conn.execute(f"UPDATE {rewound} SET status = 'pending', credit_tx_id = NULL")  # type: ignore[arg-type]
+    write(conn, rewound, pg=False, deliveries=False, credits=False)
+    replace_deliveries(
+        conn,
+        (f"d.provider IN ({listed}) AND " if listed else "")
+        + f"d.attempt_at >= p.incident_start AND d.purchase_id NOT IN (SELECT id FROM {rewound})",
+        tag=tag,
+        **answer,  # type: ignore[arg-type]
+    )
+    extra = burst(conn, ctx, ctx.burst_size, tag=tag, providers=providers)
+    conn.execute(f"UPDATE {extra} SET status = 'pending', credit_tx_id = NULL")  # type: ignore[arg-type]
+    write(conn, extra, deliveries=False, credits=False)
+    for table in (rewound, extra):
+        failing_deliveries(conn, table, **answer)  # type: ignore[arg-type]
+    release(conn)
+
+
 def release(conn: psycopg.Connection, version: str = profile.WEBHOOK_VERSION_BAD) -> None:
     """payment-webhook invocations from the incident start on were served by a new deployment."""
     conn.execute(

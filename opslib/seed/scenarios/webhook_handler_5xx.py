@@ -24,22 +24,7 @@ ERROR = "TypeError: Cannot read properties of undefined (reading 'paymentId') at
 
 
 def inject(conn: psycopg.Connection, ctx: ScenarioContext) -> None:
-    crashed = {"http_status": 500, "error": ERROR, "sig_valid": True, "sig_error": None}
-    rewound = drills.rewind(conn, "s.proc_at >= p.incident_start", tag="crash")
-    conn.execute(f"UPDATE {rewound} SET status = 'pending', credit_tx_id = NULL")  # type: ignore[arg-type]
-    drills.write(conn, rewound, pg=False, deliveries=False, credits=False)
-    drills.replace_deliveries(
-        conn,
-        f"d.attempt_at >= p.incident_start AND d.purchase_id NOT IN (SELECT id FROM {rewound})",
-        tag="crash",
-        **crashed,  # type: ignore[arg-type]
-    )
-    extra = drills.burst(conn, ctx, ctx.burst_size, tag="crash")
-    conn.execute(f"UPDATE {extra} SET status = 'pending', credit_tx_id = NULL")  # type: ignore[arg-type]
-    drills.write(conn, extra, deliveries=False, credits=False)
-    for table in (rewound, extra):
-        drills.failing_deliveries(conn, table, **crashed)  # type: ignore[arg-type]
-    drills.release(conn)
+    drills.webhook_outage(conn, ctx, tag="crash", providers=None, http_status=500, error=ERROR)
 
 
 SCENARIO = register(

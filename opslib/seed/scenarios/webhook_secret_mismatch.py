@@ -26,24 +26,16 @@ ERROR = "webhook verification failed: no matching signature (check PORTONE_WEBHO
 
 
 def inject(conn: psycopg.Connection, ctx: ScenarioContext) -> None:
-    rejected = {"http_status": 401, "error": ERROR, "sig_valid": False, "sig_error": "NO_MATCHING_SIGNATURE"}
-    rewound = drills.rewind(conn, "s.provider = 'portone' AND s.proc_at >= p.incident_start", tag="sig")
-    conn.execute(f"UPDATE {rewound} SET status = 'pending', credit_tx_id = NULL")  # type: ignore[arg-type]
-    drills.write(conn, rewound, pg=False, deliveries=False, credits=False)
-    # PortOne's other deliveries in the window (redeliveries, failures, cancels) are rejected too
-    drills.replace_deliveries(
+    drills.webhook_outage(
         conn,
-        f"d.provider = 'portone' AND d.attempt_at >= p.incident_start"
-        f" AND d.purchase_id NOT IN (SELECT id FROM {rewound})",
+        ctx,
         tag="sig",
-        **rejected,  # type: ignore[arg-type]
+        providers=("portone",),
+        http_status=401,
+        error=ERROR,
+        sig_valid=False,
+        sig_error="NO_MATCHING_SIGNATURE",
     )
-    extra = drills.burst(conn, ctx, ctx.burst_size, tag="sig", providers=("portone",))
-    conn.execute(f"UPDATE {extra} SET status = 'pending', credit_tx_id = NULL")  # type: ignore[arg-type]
-    drills.write(conn, extra, deliveries=False, credits=False)
-    for table in (rewound, extra):
-        drills.failing_deliveries(conn, table, **rejected)  # type: ignore[arg-type]
-    drills.release(conn)
 
 
 SCENARIO = register(
