@@ -25,6 +25,10 @@ from opslib import embedded  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
+# The seeded history ends "now" by default, so the hour of day varies between runs. Set this
+# (ISO-8601 with offset) to replay a run at the hour it failed, or to sweep the hours.
+_AS_OF = datetime.fromisoformat(os.environ["OPSBOOK_TEST_AS_OF"]) if os.environ.get("OPSBOOK_TEST_AS_OF") else None
+
 
 @dataclass(frozen=True)
 class ContractDB:
@@ -94,7 +98,7 @@ def seeded():
     def get(scenario: str) -> SeededDB:
         if scenario not in _SEEDED:
             db = _create(f"s_{scenario[:20]}", recommended_indexes=True)  # as the demo has
-            report = seed(db.admin, scale=1, scenario=scenario)
+            report = seed(db.admin, scale=1, scenario=scenario, as_of=_AS_OF)
             _SEEDED[scenario] = SeededDB(db, scenario, report.as_of)
         return _SEEDED[scenario]
 
