@@ -63,10 +63,46 @@ def collect(nb: Any) -> Collected:
     return Collected(tuple(found), result)
 
 
+def _report_exporter_class() -> type:
+    """HTMLExporter minus its closing BeautifulSoup pass.
+
+    nbconvert 7 re-parses the whole rendered page with BeautifulSoup only to add a generic
+    alt text to images without one and tabindex to cells: ~0.4 s for a payments report, the
+    largest single cost of writing it. Our charts carry their own alt text (charts.show).
+    Everything else is HTMLExporter's own code path; should its internals move, the stock
+    exporter is used.
+    """
+    from nbconvert import HTMLExporter
+
+    try:
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    except ImportError:
+        return HTMLExporter
+
+    class ReportExporter(HTMLExporter):  # type: ignore[misc, valid-type]
+        def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[no-untyped-def]
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter(
+                "highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            )
+            resources = self._init_resources(resources)
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+            )
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    if not all(hasattr(ReportExporter, a) for a in ("_init_resources", "register_filter")):
+        return HTMLExporter
+    return ReportExporter
+
+
 @cache
 def _exporter() -> Any:
     """The HTML exporter, built once: importing nbconvert and loading its templates costs ~0.5 s."""
-    from nbconvert import HTMLExporter
     from nbconvert.preprocessors import Preprocessor
 
     class DropStderr(Preprocessor):
@@ -82,16 +118,25 @@ def _exporter() -> Any:
             return cell, resources
 
     templates = resources.files("opslib") / "templates"
-    exporter = HTMLExporter(
+    exporter = _report_exporter_class()(
         template_name="opsbook_report",
         extra_template_basedirs=[str(templates)],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
-        embed_images=True,
+        # Charts are image/png outputs, which the template inlines as data: URIs. embed_images
+        # only concerns <img> tags in markdown (we write none) and costs another parse.
     )
     exporter.register_preprocessor(DropStderr(), enabled=True)
     return exporter
+
+
+def warm_up_html() -> None:
+    """Import nbconvert and compile the report template ahead of time (run in a thread
+    while the kernel works: the HTML is then written in tens of milliseconds)."""
+    import nbformat
+
+    _exporter().from_notebook_node(nbformat.v4.new_notebook())
 
 
 def export_html(nb: Any, target: Path) -> None:

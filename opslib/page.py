@@ -11,8 +11,10 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 from sqlalchemy.engine import URL
@@ -36,6 +38,19 @@ _VERDICT_STYLE = {
     Verdict.FAIL: ("#b71c1c", "#ffebee"),
     Verdict.ERROR: ("#4a148c", "#f3e5f5"),
 }
+
+
+@dataclass(frozen=True)
+class Started(Generic[T]):
+    """A step running in the background (Page.start)."""
+
+    name: str
+    future: Future[T]
+
+
+@cache
+def _background() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="opsbook-step")
 
 
 def _display(bundle: dict[str, Any]) -> None:
@@ -65,6 +80,27 @@ class Page:
         """Run one step in its own read-only session; record and show its findings."""
         with self.session() as conn:
             result = fn(conn, *args, **kwargs)
+        return self._found(result)
+
+    def start(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Started[T]:
+        """Start a slow step now, in a thread with its own read-only session; `collect` it later.
+
+        The database works on it while the kernel draws the earlier steps' charts (two
+        cores: PostgreSQL on one, Python on the other). Its findings are recorded, and its
+        errors raised, where the runbook reads it: in the cell that calls `collect`.
+        """
+
+        def job() -> T:
+            with self.session() as conn:
+                return fn(conn, *args, **kwargs)
+
+        return Started(getattr(fn, "__name__", "step"), _background().submit(job))
+
+    def collect(self, started: Started[T]) -> T:
+        """The result of a started step (waits for it); findings are recorded and shown here."""
+        return self._found(started.future.result())
+
+    def _found(self, result: T) -> T:
         found = tuple(getattr(result, "findings", ()) or ())
         if found:
             self.record(found)
@@ -132,8 +168,9 @@ def open_page(
     page = Page(runbook, environment, window, url, wi_id)
     if embedded_default and until:
         page.notes.append(f"데모 데이터는 {timewindow.kst(window.until)}까지 있습니다: 그 시각까지 측정합니다.")
-    from opslib import visibility
+    from opslib import charts, visibility
 
+    _background().submit(charts.warm_up)  # while the page waits on its first queries
     with page.session() as conn:
         page.identity = db.identify(conn, url)
         visible = visibility.check(conn)

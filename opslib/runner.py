@@ -11,9 +11,10 @@ from __future__ import annotations
 import enum
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,8 +142,18 @@ def run(
     t0 = time.perf_counter()
     folder = evidence.new_run_folder(out_dir, rb.id, started, str(values.get("wi_id", "")))
     output = folder / f"{rb.id}.ipynb"
+    fastimport.skip_slow_format_checkers()  # before either thread imports nbformat
+    warm = threading.Thread(target=_warm_up_quietly, name="opsbook-html-warm-up", daemon=True)
+    warm.start()
     error, error_kind = _execute(rb, values, output, url_for_kernel, cell_timeout, progress, on_event)
+    warm.join()
     return _seal(rb, values, folder, output, started, t0, error, error_kind, url_for_kernel, _kernel_peak_mib())
+
+
+def _warm_up_quietly() -> None:
+    # An exporter that cannot warm up fails again, and is reported, when the report is written.
+    with suppress(Exception):
+        evidence.warm_up_html()
 
 
 def _kernel_peak_mib() -> float | None:

@@ -117,6 +117,33 @@ def test_a_wrong_secret_says_no_match(page_run):
     assert facts["signature_secret_match"] is False
 
 
+EXPORTS = Path(__file__).parent / "fixtures" / "pg_exports"
+
+
+def test_business_day_reconciles_a_pg_export_file(seeded, tmp_path):
+    """The business-day reconciliation runs in the background; its export source still shows in step 4."""
+    s = seeded("healthy")
+    params = {"until": s.as_of.isoformat(), "pg_export_path": str(EXPORTS / "toss_transactions.json")}
+    result = runner.run("payments", params, database_url=s.db.reader, out_dir=tmp_path)
+    assert result.error is None, result.error
+    report = (result.folder / "payments.html").read_text(encoding="utf-8")
+    assert "source export:toss_transactions.json" in report
+    day = [f for f in result.findings if f.check.startswith("payments.recon_")]
+    assert day, "the business day's reconciliation findings are recorded"
+
+
+def test_a_bad_export_file_fails_its_step_and_keeps_the_earlier_ones(seeded, tmp_path):
+    s = seeded("webhook_secret_mismatch")
+    params = {"until": s.as_of.isoformat(), "pg_export_path": str(EXPORTS / "unknown.csv")}
+    result = runner.run("payments", params, database_url=s.db.reader, out_dir=tmp_path)
+    assert result.verdict is Verdict.ERROR and result.exit_code == runner.ExitCode.ERROR
+    assert result.error is not None and "unknown.csv" in result.error and "\n" not in result.error
+    assert any(f.check == "payments.webhook_success_rate" and f.outcome.is_problem for f in result.findings), (
+        "detection ran before the failing step: its findings stay in the evidence"
+    )
+    assert evidence.verify(result.folder) == []
+
+
 def test_empty_contract_database_gives_a_clean_verdict(contract_db, tmp_path):
     result = runner.run("payments", database_url=contract_db.reader, out_dir=tmp_path)
     assert result.error is None

@@ -24,7 +24,7 @@ from opslib.payments.exit_criteria import (
 from opslib.payments.pg_export import PgExport, PgExportRow, load_pg_export
 from opslib.payments.pipeline import Funnel, funnel
 from opslib.payments.postmortem import Cause, Impact, ImpactTotals, impact
-from opslib.payments.reconciliation import Reconciliation, ReconTotals, reconcile
+from opslib.payments.reconciliation import Reconciliation, ReconTotals, reconcile, reconcile_with_export
 from opslib.payments.refunds import Refunds, open_refunds
 from opslib.payments.signature_triage import SignatureCheck, SignatureTriage, signatures, verify_delivery
 from opslib.payments.stages import PROVIDERS, Stage
@@ -64,6 +64,7 @@ __all__ = [
     "load_pg_export",
     "open_refunds",
     "reconcile",
+    "reconcile_with_export",
     "signatures",
     "verify_delivery",
 ]

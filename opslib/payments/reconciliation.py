@@ -12,7 +12,7 @@ from opslib import checks
 from opslib.payments.display import evidence, for_display
 from opslib.payments.fetch import Fetched, QueryTiming, fetch, timings
 from opslib.payments.measures import rows
-from opslib.payments.pg_export import PgExport, empty_params
+from opslib.payments.pg_export import PgExport, empty_params, load_pg_export
 from opslib.payments.stages import PROVIDERS, provider_label
 from opslib.results import Finding
 from opslib.timewindow import KST, Window, kst
@@ -114,6 +114,13 @@ def reconcile(
         findings=tuple(findings),
         timings=timings(items, totals),
     )
+
+
+def reconcile_with_export(
+    conn: Connection, period: Window, pg_export_path: str = "", grace_minutes: int = 5
+) -> Reconciliation:
+    """reconcile() with the PG side read from the export file at pg_export_path ("": pg_transactions)."""
+    return reconcile(conn, period, load_pg_export(pg_export_path) if pg_export_path else None, grace_minutes)
 
 
 def summarise(totals: pd.DataFrame, uncovered: tuple[str, ...]) -> ReconTotals:

@@ -25,6 +25,10 @@ paid AS (
   WHERE p.paid_at >= :paid_since
     AND p.paid_at < :until
     AND (p.status IN ('paid', 'partially_refunded') OR cr.credited_at IS NOT NULL)
+    -- credited within the grace period: never stale at any bucket end (paid_at + grace <
+    -- bucket_end < credited_at is impossible). Dropping them first keeps the bucket join to
+    -- the purchases that were late, instead of buckets x every purchase.
+    AND (cr.credited_at IS NULL OR cr.credited_at > p.paid_at + :grace)
 )
 SELECT b.bucket_start,
        b.bucket_end,

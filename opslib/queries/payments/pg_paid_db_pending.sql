@@ -46,16 +46,24 @@ own_status AS (
     AND p.created_at < :until
     AND (p.paid_at IS NOT NULL OR upper(coalesce(p.provider_status, '')) IN ('PAID', 'DONE'))
 ),
+-- Each source carries its own figures, so one GROUP BY per order gathers them: joining the
+-- CTEs back by order id made the planner (which cannot estimate CTE aggregates) pick a nested
+-- loop over them, quadratic in the window's orders.
 evidence AS (
-  SELECT provider, order_id, approved_at, 'pg_transactions' AS source FROM pg
+  SELECT provider, order_id, approved_at, 'pg_transactions' AS source, pg_amount_krw,
+         0::bigint AS deliveries, 0::bigint AS rejected_signatures
+  FROM pg
   UNION ALL
-  SELECT provider, order_id, approved_at, 'webhook' FROM claims
+  SELECT provider, order_id, approved_at, 'webhook', NULL::bigint, deliveries, rejected_signatures FROM claims
   UNION ALL
-  SELECT provider, order_id, approved_at, 'provider_status' FROM own_status
+  SELECT provider, order_id, approved_at, 'provider_status', NULL::bigint, 0::bigint, 0::bigint FROM own_status
 ),
 per_order AS (
   SELECT provider, order_id, min(approved_at) AS approved_at,
-         array_agg(DISTINCT source ORDER BY source) AS sources
+         array_agg(DISTINCT source ORDER BY source) AS sources,
+         max(pg_amount_krw) AS pg_amount_krw,
+         sum(deliveries)::bigint AS deliveries,
+         sum(rejected_signatures)::bigint AS rejected_signatures
   FROM evidence
   GROUP BY provider, order_id
 )
@@ -65,17 +73,15 @@ SELECT o.provider,
        p.user_id,
        coalesce(p.status, 'missing') AS db_status,
        p.provider_status,
-       coalesce(pg.pg_amount_krw, p.amount_krw) AS amount_krw,
+       coalesce(o.pg_amount_krw, p.amount_krw) AS amount_krw,
        p.dt_amount + p.bonus_dt AS expected_dt,
        o.approved_at,
        extract(epoch FROM :until - o.approved_at)::float8 AS age_s,
        o.sources,
-       coalesce(cl.deliveries, 0) AS webhook_deliveries,
-       coalesce(cl.rejected_signatures, 0) AS rejected_signatures
+       o.deliveries AS webhook_deliveries,
+       o.rejected_signatures
 FROM per_order o
 LEFT JOIN public.dt_purchases p ON p.provider = o.provider AND p.order_id = o.order_id
-LEFT JOIN pg ON pg.provider = o.provider AND pg.order_id = o.order_id
-LEFT JOIN claims cl ON cl.provider = o.provider AND cl.order_id = o.order_id
 WHERE o.approved_at >= :since
   AND o.approved_at < :until - :grace
   AND ((p.id IS NULL AND 'pg_transactions' = ANY (o.sources))
