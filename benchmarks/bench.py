@@ -52,7 +52,8 @@ def run_page(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
         t0 = time.perf_counter()
         proc = subprocess.run(
             [*OPSBOOK, "run", "payments", "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         walls.append(time.perf_counter() - t0)
         folder = Path(next(line.split(": ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("evidence:")))
@@ -138,8 +139,10 @@ def main() -> None:
             plans(name, as_of)
     finally:
         embedded.stop()
-        print(f"\n(window of every page run: the hour ending at the seed's as_of; KST day for reconciliation: "
-              f"the last full day before it; timezone {timewindow.KST})")
+        print(
+            f"\n(window of every page run: the hour ending at the seed's as_of; KST day for reconciliation: "
+            f"the last full day before it; timezone {timewindow.KST})"
+        )
 
 
 if __name__ == "__main__":
