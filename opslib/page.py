@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import html
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 from sqlalchemy.engine import URL
@@ -40,12 +41,20 @@ _VERDICT_STYLE = {
 }
 
 
-@dataclass(frozen=True)
-class Started(Generic[T]):
-    """A step running in the background (Page.start)."""
+# A prefetched answer older than this is measured again when its step runs (an engineer
+# stepping through the page in JupyterLab reads the page for minutes between cells).
+PREFETCH_FRESH_S = 120.0
 
-    name: str
-    future: Future[T]
+
+@dataclass(frozen=True)
+class Prefetched:
+    """A step started ahead of its cell (Page.prefetch)."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    at: float
+    future: Future[Any]
 
 
 @cache
@@ -72,39 +81,49 @@ class Page:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    _prefetched: list[Prefetched] = field(default_factory=list, repr=False)
 
     def session(self):  # -> contextmanager[Connection]
         return db.read_only(self.url, self.runbook)
 
     def measure(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run one step in its own read-only session; record and show its findings."""
-        with self.session() as conn:
-            result = fn(conn, *args, **kwargs)
-        return self._found(result)
+        """Run one step in its own read-only session; record and show its findings.
 
-    def start(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Started[T]:
-        """Start a slow step now, in a thread with its own read-only session; `collect` it later.
-
-        The database works on it while the kernel draws the earlier steps' charts (two
-        cores: PostgreSQL on one, Python on the other). Its findings are recorded, and its
-        errors raised, where the runbook reads it: in the cell that calls `collect`.
+        A step prefetched with the same arguments less than PREFETCH_FRESH_S ago is taken
+        instead of measuring again (once: running the cell again measures anew).
         """
-
-        def job() -> T:
-            with self.session() as conn:
-                return fn(conn, *args, **kwargs)
-
-        return Started(getattr(fn, "__name__", "step"), _background().submit(job))
-
-    def collect(self, started: Started[T]) -> T:
-        """The result of a started step (waits for it); findings are recorded and shown here."""
-        return self._found(started.future.result())
-
-    def _found(self, result: T) -> T:
+        started = self._take_prefetched(fn, args, kwargs)
+        result = started.future.result() if started is not None else self._run(fn, args, kwargs)
         found = tuple(getattr(result, "findings", ()) or ())
         if found:
             self.record(found)
         return result
+
+    def prefetch(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Start a step's reads now, in a background thread with its own read-only session.
+
+        The database works on the page's later steps while the kernel draws the earlier
+        ones' charts (two cores: PostgreSQL on one, Python on the other). The step's
+        findings are recorded, and its errors raised, where the page measures it.
+        """
+        future = _background().submit(self._run, fn, args, kwargs)
+        self._prefetched.append(Prefetched(fn, args, kwargs, time.monotonic(), future))
+
+    def _run(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        with self.session() as conn:
+            return fn(conn, *args, **kwargs)
+
+    def _take_prefetched(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Prefetched | None:
+        for started in self._prefetched:
+            if started.fn is fn and started.args == args and started.kwargs == kwargs:
+                self._prefetched.remove(started)
+                if time.monotonic() - started.at <= PREFETCH_FRESH_S:
+                    return started
+                started.future.cancel()
+                return None
+        return None
 
     def record(self, found: Iterable[Finding], *, show: bool = True) -> None:
         items = list(found)
@@ -130,6 +149,13 @@ class Page:
 
     def finish(self) -> None:
         """The verdict banner (runbook §6) and the machine-readable result of the run."""
+        if self._prefetched:
+            # a prefetch no step took (different arguments?): a page to fix, not an incident
+            names = ", ".join(getattr(p.fn, "__name__", "?") for p in self._prefetched)
+            self.notes.append(f"미리 시작했지만 쓰지 않은 조회 (prefetched, never measured): {names}")
+            for p in self._prefetched:
+                p.future.cancel()
+            self._prefetched.clear()
         verdict = decide(self.findings)
         payload = {
             "runbook": self.runbook,

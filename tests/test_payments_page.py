@@ -57,7 +57,9 @@ def test_drill_matrix(scenario, page_run):
         assert any(f.severity.at_least(e.severity) for f in hits), (
             f"{scenario}: {e.check} fired at {[f.severity.value for f in hits]}, expected {e.severity.value} or worse"
         )
-    facts = json.loads((result.folder / "result.json").read_text())["facts"]
+    data = json.loads((result.folder / "result.json").read_text())
+    assert not [n for n in data["notes"] if "never measured" in n], "every prefetched step is measured by the page"
+    facts = data["facts"]
     stage = SCENARIOS[scenario].stage
     assert facts["broken_stage"] == (stage.value if stage else None), f"{scenario}: page named {facts['broken_stage']}"
     if scenario == "healthy":
