@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -196,7 +197,8 @@ def open_page(
         page.notes.append(f"데모 데이터는 {timewindow.kst(window.until)}까지 있습니다: 그 시각까지 측정합니다.")
     from opslib import charts, visibility
 
-    _background().submit(charts.warm_up)  # while the page waits on its first queries
+    # matplotlib loads while the page waits on its first queries (not on a step's worker)
+    threading.Thread(target=charts.warm_up, name="opsbook-charts-warm-up", daemon=True).start()
     with page.session() as conn:
         page.identity = db.identify(conn, url)
         visible = visibility.check(conn)

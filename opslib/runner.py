@@ -143,14 +143,23 @@ def run(
     folder = evidence.new_run_folder(out_dir, rb.id, started, str(values.get("wi_id", "")))
     output = folder / f"{rb.id}.ipynb"
     fastimport.skip_slow_format_checkers()  # before either thread imports nbformat
-    warm = threading.Thread(target=_warm_up_quietly, name="opsbook-html-warm-up", daemon=True)
+    # The report's exporter is prepared while the cells run, once the kernel is up: before
+    # that, this process is busy starting the kernel and the import would only slow it down.
+    kernel_ready = threading.Event()
+    warm = threading.Thread(target=_warm_up_quietly, args=(kernel_ready,), name="opsbook-html-warm-up", daemon=True)
     warm.start()
-    error, error_kind = _execute(rb, values, output, url_for_kernel, cell_timeout, progress, on_event)
+    try:
+        error, error_kind = _execute(
+            rb, values, output, url_for_kernel, cell_timeout, progress, on_event, on_kernel_ready=kernel_ready.set
+        )
+    finally:
+        kernel_ready.set()
     warm.join()
     return _seal(rb, values, folder, output, started, t0, error, error_kind, url_for_kernel, _kernel_peak_mib())
 
 
-def _warm_up_quietly() -> None:
+def _warm_up_quietly(kernel_ready: threading.Event) -> None:
+    kernel_ready.wait()
     # An exporter that cannot warm up fails again, and is reported, when the report is written.
     with suppress(Exception):
         evidence.warm_up_html()
@@ -173,6 +182,7 @@ def _execute(
     cell_timeout: int,
     progress: bool,
     on_event: Callable[[str], None] | None,
+    on_kernel_ready: Callable[[], None] = lambda: None,
 ) -> tuple[str | None, str | None]:
     import logging
 
@@ -204,6 +214,8 @@ def _execute(
                 # the kernel's "running over TCP without encryption" notice is noise on every run (loopback only)
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 cwd=str(rb.notebook.parent),
+                # nbclient's hook, called once the kernel answers (before the first cell)
+                on_notebook_start=lambda **_: on_kernel_ready(),
             )
         except PapermillExecutionError as exc:
             return _sentence(exc.ename, exc.evalue), exc.ename
