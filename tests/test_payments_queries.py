@@ -982,3 +982,26 @@ def test_findings_are_strict_json_and_their_evidence_is_masked(filled):
 
 
 # The seeded drill matrix runs through the notebook itself: tests/test_payments_page.py.
+
+
+# --- the whole page, executed by papermill, on the hand-filled database ----------------------
+
+
+def test_the_page_on_the_hand_filled_database(filled, tmp_path):
+    """The notebook, not only its steps: no seeder data, no demo as_of, the contract alone."""
+    from opslib import runner
+    from opslib.results import Verdict
+
+    minutes = int((filled.window.until - filled.window.since).total_seconds() // 60)
+    params = {"until": filled.window.until.isoformat(), "window_minutes": minutes}
+    result = runner.run("payments", params, database_url=filled.reader, out_dir=tmp_path, wi_id="WI-HAND")
+    assert result.error is None, result.error
+    assert not [f.key for f in result.findings if f.outcome is Outcome.ERROR]
+    found = by_key(result.findings)
+    assert found["payments.webhook_success_rate[portone]"].outcome is Outcome.CRITICAL
+    assert found["payments.negative_balance"].severity is Severity.P0
+    assert found["payments.pg_paid_db_pending[portone]"].value == 2
+    assert result.verdict is Verdict.FAIL and result.exit_code == runner.ExitCode.FAIL
+    data = json.loads((result.folder / "result.json").read_text())
+    assert data["facts"]["broken_stage"] == Stage.WEBHOOK.value
+    assert not [n for n in data["notes"] if "never measured" in n]
