@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -119,6 +120,7 @@ def main() -> None:
     ap.add_argument("--big-scale", type=int, default=None, help="scale for ~10 M ledger rows (default: the seeder's)")
     ap.add_argument("--skip-big", action="store_true")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
     args = ap.parse_args()
     from opslib import seed as seed_pkg
 
@@ -141,6 +143,8 @@ def main() -> None:
             plans(name, as_of)
     finally:
         embedded.stop()
+        if not args.keep:
+            shutil.rmtree(HOME, ignore_errors=True)  # ~10 GB with the big database
         print(
             f"\n(window of every page run: the hour ending at the seed's as_of; KST day for reconciliation: "
             f"the last full day before it; timezone {timewindow.KST})"
