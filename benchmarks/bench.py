@@ -1,13 +1,16 @@
 """Speed and memory figures for opsbook, printed (targets live here, not in timed unit tests).
 
-    python benchmarks/bench.py                 # scale 1, the demo scale, and the 10 M-ledger scale
+    python benchmarks/bench.py                 # scale 1, the demo scale (14 and 42 days), the 10 M-ledger scale
     python benchmarks/bench.py --skip-big      # without the 10 M-ledger database
+    python benchmarks/bench.py --skip-long     # without the 42-day demo-scale database
 
-Measures, on this machine: seed time and row counts (scale 1, demo scale, big scale);
-`opsbook run payments` as a whole process (wall time, median of --runs) and the notebook
-kernel's peak RSS; the reconciliation of one KST business day (time, peak RSS of the
-process); and the EXPLAIN plan class of every payments query at each table size (index
-vs sequential scan), so that the page's cost can be seen to follow the window.
+Measures, on this machine: seed time and row counts; `opsbook run payments` as a whole
+process (wall time, median of --runs) and the notebook kernel's peak RSS; the
+reconciliation of one KST business day (time, peak RSS of its process); and the EXPLAIN
+plan class of every payments query (index vs sequential scan). Each at the demo scale over
+14 days, over 42 days (the same hourly rate: a 3x table behind an equally busy window, so
+the page's cost can be seen to follow the window, not the table), and at the 10 M-ledger
+scale (2.8x the rate: a busier window too).
 It uses its own embedded cluster in a temporary OPSBOOK_HOME and never touches the demo.
 """
 
@@ -29,17 +32,18 @@ os.environ["OPSBOOK_HOME"] = str(HOME)
 os.environ.pop("OPSBOOK_DATABASE_URL", None)
 
 from opslib import db, embedded, explain, timewindow  # noqa: E402
-from opslib.seed import seed  # noqa: E402
+from opslib.seed import profile, seed  # noqa: E402
 
 OPSBOOK = [sys.executable, "-m", "opslib.cli"]
 
 
-def seed_db(name: str, scale: int, scenario: str) -> tuple[str, object]:
+def seed_db(name: str, scale: int, scenario: str, days: int | None = None) -> tuple[str, object]:
     embedded.create_contract_database(name, replace=True)
     t0 = time.perf_counter()
-    report = seed(embedded.libpq_url(name), scale=scale, scenario=scenario)
+    report = seed(embedded.libpq_url(name), scale=scale, scenario=scenario, days=days)
     wall = time.perf_counter() - t0
-    print(f"\n## seed {name}: scale {scale}, scenario {scenario}: {wall:.1f} s")
+    history = f"{days} days" if days else "default history"
+    print(f"\n## seed {name}: scale {scale}, {history}, scenario {scenario}: {wall:.1f} s")
     for table, n in sorted(report.row_counts.items(), key=lambda kv: -kv[1])[:12]:
         print(f"   {table:<34} {n:>12,}")
     print(f"   {'total rows':<34} {sum(report.row_counts.values()):>12,}")
@@ -119,6 +123,7 @@ def main() -> None:
     ap.add_argument("--demo-scale", type=int, default=10)
     ap.add_argument("--big-scale", type=int, default=None, help="scale for ~10 M ledger rows (default: the seeder's)")
     ap.add_argument("--skip-big", action="store_true")
+    ap.add_argument("--skip-long", action="store_true", help="without the 3x-history database at the demo scale")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
     args = ap.parse_args()
@@ -135,6 +140,13 @@ def main() -> None:
         run_page(name, as_of, args.runs, out)
         reconcile_day(name, as_of)
         plans(name, as_of)
+        if not args.skip_long:
+            # The same rate (equally busy hours) over 3x the history: a 3x table, the same window.
+            name, report = seed_db("bench_long", args.demo_scale, "webhook_secret_mismatch", days=3 * profile.DAYS)
+            as_of = report.as_of.isoformat()
+            run_page(name, as_of, max(3, args.runs // 2), out)
+            reconcile_day(name, as_of)
+            plans(name, as_of)
         if not args.skip_big:
             name, report = seed_db("bench_big", big_scale, "webhook_secret_mismatch")
             as_of = report.as_of.isoformat()

@@ -137,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="data volume multiplier (1: seconds; 10: the demo, 3.6 M ledger rows; 28: 10 M ledger rows)",
     )
+    seed.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="days of history (default 14); more days at the same scale make bigger tables with equally busy hours",
+    )
     dbsub.add_parser(
         "scenarios",
         help="list the incident scenarios and their ground truth",
@@ -303,10 +309,19 @@ def _cmd_db(args: argparse.Namespace) -> int:
             from opslib.errors import ConfigError
 
             raise ConfigError(f"unknown scenario {args.scenario!r}: choose one of {', '.join(SCENARIOS)}")
+        from opslib.seed.plan import Plan
+
+        try:  # refused before the demo database is dropped
+            Plan.make(args.scale, None, args.days)
+        except ValueError as exc:
+            from opslib.errors import ConfigError
+
+            raise ConfigError(str(exc)) from None
         embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
         report = seed(
             embedded.libpq_url(embedded.DEFAULT_DATABASE),
             scale=args.scale,
+            days=args.days,
             scenario=args.scenario,
             progress=lambda msg: print(f"  {msg}", flush=True),
         )

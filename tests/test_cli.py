@@ -93,3 +93,14 @@ def test_console_script_runs_as_a_process():
     proc = subprocess.run([sys.executable, "-m", "opslib.cli", "list"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert "payments" in proc.stdout and "window_minutes" in proc.stdout
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--days", "1"), ("--scale", "0")])
+def test_seed_refuses_bad_sizes_before_touching_the_demo_database(flag, value, capsys):
+    from opslib import embedded
+
+    existed = embedded.status().running and embedded.database_exists(embedded.DEFAULT_DATABASE)
+    assert main(["db", "seed", flag, value]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert ("days must be" in err or "scale must be" in err) and "Traceback" not in err
+    assert embedded.database_exists(embedded.DEFAULT_DATABASE) == existed, "nothing was dropped or created"

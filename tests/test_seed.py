@@ -396,3 +396,24 @@ def test_webhook_secret_mismatch_rejects_every_portone_delivery(seeded):
                         AND t.tx_kind = 'approval' AND t.status = 'PAID')""",
     )
     assert stuck >= 20
+
+
+def test_days_lengthen_the_history_at_the_same_rate(healthy):
+    """--days: a bigger table with equally busy hours (how the benchmark separates table size from window)."""
+    _, base, _ = healthy
+    name = f"seed_days_{uuid.uuid4().hex[:8]}"
+    embedded.create_contract_database(name, replace=True)
+    url = embedded.libpq_url(name)
+    try:
+        report = seed(url, scale=1, scenario="healthy", days=5)
+        start = _one(url, "SELECT min(created_at) FROM dt_purchases")
+        assert (report.as_of - start).total_seconds() / 86400 == pytest.approx(5, abs=0.1)
+        ratio = report.row_counts["public.dt_purchases"] / base.row_counts["public.dt_purchases"]
+        assert ratio == pytest.approx(5 / profile.DAYS, rel=0.15), "same purchases per day, fewer days"
+        runs = _one(url, "SELECT count(*) FROM reconciliation_runs")
+        assert 2 * 4 <= runs <= 2 * 6, "one nightly reconciliation per provider per day"
+        _assert_wallet_consistent(url)
+    finally:
+        _drop(name)
+    with pytest.raises(ValueError, match="days must be"):
+        seed(url, scale=1, days=1000)

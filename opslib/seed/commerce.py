@@ -188,7 +188,7 @@ WHERE t.fetched_at <= p.as_of AND t.transaction_at <= p.as_of
 # figures the runbook's reconciliation recomputes (so every run matched). From the staged
 # purchases: every PG approval of a past day belongs to a credited purchase, every PG cancel to
 # a completed refund.
-RECONCILIATION_RUNS = f"""
+RECONCILIATION_RUNS = """
 WITH paid AS (
   SELECT s.provider, date_trunc('day', s.pg_at AT TIME ZONE 'Asia/Seoul') AS day,
          count(*) AS n, sum(s.price_krw) AS krw, sum(s.dt_amount + s.bonus_dt) AS dt
@@ -199,7 +199,7 @@ WITH paid AS (
   FROM s_purchases s WHERE s.refund_state = 'succeeded' GROUP BY 1, 2
 ), days AS (
   SELECT k, date_trunc('day', p.t0 AT TIME ZONE 'Asia/Seoul') + k * interval '1 day' AS day
-  FROM s_params p, generate_series(0, {profile.DAYS}) k
+  FROM s_params p, generate_series(0, p.days) k
 )
 INSERT INTO public.reconciliation_runs
   (id, provider, period_start, period_end, trigger, status, pg_count, pg_amount_krw, purchase_count,

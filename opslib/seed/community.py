@@ -35,7 +35,7 @@ CROSS JOIN s_params p
 CROSS JOIN LATERAL (
   SELECT j, p.t0 - interval '7 days' + ((c.n * 37) % 360) * interval '1 minute'
             + j * interval '{profile.MESSAGE_EVERY_HOURS} hours' AS at
-  FROM generate_series(0, ({profile.DAYS} + 8) * 24 / {profile.MESSAGE_EVERY_HOURS}) j
+  FROM generate_series(0, ((SELECT days FROM s_params) + 8) * 24 / {profile.MESSAGE_EVERY_HOURS}) j
 ) m
 CROSS JOIN LATERAL (
   SELECT least(p.as_of, m.at + (2 + 40 * s_rnd(c.n * 1000 + m.j, 96)) * interval '1 second') AS sent_at,

@@ -86,7 +86,7 @@ PURCHASE_FIELDS = (
 # Creators' posts (every 6 h from a week before the window), the messages spends unlock.
 MESSAGE_GRID = f"""
 SELECT s_uuid4(c.n * 1000 + j, 95)
-FROM s_users c, generate_series(0, ({profile.DAYS} + 8) * 24 / {profile.MESSAGE_EVERY_HOURS}) j
+FROM s_users c, generate_series(0, ((SELECT days FROM s_params) + 8) * 24 / {profile.MESSAGE_EVERY_HOURS}) j
 WHERE c.kind = 'creator'
 ORDER BY c.n, j
 """

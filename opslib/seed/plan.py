@@ -14,21 +14,25 @@ INCIDENT_MINUTES = 40  # scenario incidents are ongoing: they start this long be
 class Plan:
     scale: int
     as_of: datetime
+    days: int = profile.DAYS  # history length: more days, same rate (the window stays as busy)
 
     @classmethod
-    def make(cls, scale: int, as_of: datetime | None) -> Plan:
+    def make(cls, scale: int, as_of: datetime | None, days: int | None = None) -> Plan:
         if not isinstance(scale, int) or isinstance(scale, bool) or scale < 1:
             raise ValueError(f"scale must be a positive integer, not {scale!r}")
+        days = profile.DAYS if days is None else days
+        if not isinstance(days, int) or isinstance(days, bool) or not 3 <= days <= 365:
+            raise ValueError(f"days must be a whole number of days from 3 to 365, not {days!r}")
         moment = as_of or datetime.now(UTC)
         if moment.tzinfo is None:
             raise ValueError("as_of must be timezone-aware")
         # Whole milliseconds: PortOne timestamps and the uuid7 ids carry milliseconds only.
         moment = moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
-        return cls(scale, moment)
+        return cls(scale, moment, days)
 
     @property
     def start(self) -> datetime:
-        return self.as_of - timedelta(days=profile.DAYS)
+        return self.as_of - timedelta(days=self.days)
 
     @property
     def incident_start(self) -> datetime:

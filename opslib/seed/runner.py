@@ -107,6 +107,7 @@ def seed(
     scale: int = 1,
     scenario: str = "healthy",
     as_of: datetime | None = None,
+    days: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SeedReport:
     """Fill an empty contract database with `scale` units of demo data ending at as_of, plus one drill.
@@ -116,12 +117,12 @@ def seed(
     """
     if scenario not in SCENARIOS:
         raise SeedError(f"unknown scenario {scenario!r}; known: {', '.join(sorted(SCENARIOS))}")
-    plan = Plan.make(scale, as_of)
+    plan = Plan.make(scale, as_of, days)
     steps = Steps(progress)
     started = time.perf_counter()
     with connect(libpq_url) as conn:
         _preflight(conn)
-        steps.say(f"seeding scale {plan.scale}, scenario {scenario}, as_of {plan.as_of.isoformat()}")
+        steps.say(f"seeding scale {plan.scale}, {plan.days} days, scenario {scenario}, as_of {plan.as_of.isoformat()}")
         _stage(conn, plan, steps)
         graph = _graph(conn, plan)
         try:

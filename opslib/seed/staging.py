@@ -29,7 +29,8 @@ CREATE UNLOGGED TABLE {SCHEMA}.s_params (
   n_pre int NOT NULL, fan0 int NOT NULL, per_hour float8 NOT NULL, weights float8[] NOT NULL,
   store_id text NOT NULL, toss_mid text NOT NULL, project_url text NOT NULL,
   iss uuid, promo uuid, fee uuid, ipad bytea NOT NULL, opad bytea NOT NULL,
-  toss_fail text[] NOT NULL, toss_fail_msg text[] NOT NULL, po_fail text[] NOT NULL, po_fail_msg text[] NOT NULL
+  toss_fail text[] NOT NULL, toss_fail_msg text[] NOT NULL, po_fail text[] NOT NULL, po_fail_msg text[] NOT NULL,
+  days int NOT NULL
 );
 -- Uniform [0,1) from a row number: deterministic, cheap, inlined by the planner.
 CREATE FUNCTION {SCHEMA}.s_rnd(n bigint, salt int) RETURNS float8
@@ -71,7 +72,7 @@ SELECT %(as_of)s, %(t0)s, %(quiet_from)s, %(incident_start)s,
        (SELECT id FROM public.wallet_accounts WHERE code = 'dt_issuance'),
        (SELECT id FROM public.wallet_accounts WHERE code = 'promo_bonus'),
        (SELECT id FROM public.wallet_accounts WHERE code = 'platform_fee'),
-       %(ipad)s, %(opad)s, %(toss_fail)s, %(toss_fail_msg)s, %(po_fail)s, %(po_fail_msg)s
+       %(ipad)s, %(opad)s, %(toss_fail)s, %(toss_fail_msg)s, %(po_fail)s, %(po_fail_msg)s, %(days)s
 """
 
 # Users: n 1..3 admins, then creators, then fans (fans before the window first).
@@ -277,11 +278,11 @@ JOIN s_packages k ON k.k = s.pkg
 """
 
 # Baseline request times: hourly buckets over the whole history, sized by the KST profile.
-BASELINE_TIMES = f"""
+BASELINE_TIMES = """
   SELECT b.hs + random() * interval '1 hour' AS requested_at, NULL::text AS provider
   FROM s_params p
   CROSS JOIN LATERAL (SELECT p.t0 + h * interval '1 hour' AS hs
-                      FROM generate_series(0, 24 * {profile.DAYS} - 1) h) b
+                      FROM generate_series(0, 24 * p.days - 1) h) b
   CROSS JOIN LATERAL generate_series(1, round(p.per_hour
       * p.weights[1 + extract(hour FROM (b.hs + interval '30 minutes') AT TIME ZONE 'Asia/Seoul')::int]
       * (0.85 + 0.3 * random()))::int) k
@@ -330,6 +331,7 @@ def create(conn: psycopg.Connection, plan: Plan) -> None:
             "toss_fail_msg": [m for _, m in profile.TOSS_FAILURES],
             "po_fail": [c for c, _ in profile.PORTONE_FAILURES],
             "po_fail_msg": [m for _, m in profile.PORTONE_FAILURES],
+            "days": plan.days,
         },
     )
 

@@ -9,8 +9,6 @@ busy evening one.
 
 from __future__ import annotations
 
-from opslib.seed import profile
-
 LOG_DAYS = 3
 AUTH_REQUESTS_PER_DAY_PER_SCALE = 6_000
 API_REQUESTS_PER_DAY_PER_SCALE = 5_000
@@ -34,13 +32,13 @@ CROSS JOIN LATERAL (
          40 + floor(260 * s_rnd(m, 174) ^ 2)::int AS exec_ms,
          CASE WHEN s_rnd(m, 175) < 0.05 THEN 150 + floor(900 * s_rnd(m, 176))::int END AS boot,
          'scheduled-dispatcher@v17' AS version
-  FROM generate_series(1, {profile.DAYS} * 1440) m
+  FROM generate_series(1, (SELECT days FROM s_params) * 1440) m
   UNION ALL
   -- payment-reconcile: 03:30 KST (18:30 UTC) every night
   SELECT d, 181, date_trunc('day', p.t0) + d * interval '1 day' + interval '18 hours 30 minutes 400 milliseconds',
          'payment-reconcile', 'POST', 200, 20000 + floor(70000 * s_rnd(d, 182))::int,
          300 + floor(600 * s_rnd(d, 183))::int, 'payment-reconcile@v12'
-  FROM generate_series(0, {profile.DAYS}) d
+  FROM generate_series(0, (SELECT days FROM s_params)) d
   UNION ALL
   -- refund-process: the approval call, and the PG cancel for completed refunds
   SELECT r.k, 191, r.ts, 'refund-process', 'POST', 200, 150 + floor(900 * s_rnd(r.k, 192))::int,
@@ -58,7 +56,7 @@ CROSS JOIN LATERAL (
   FROM (SELECT row_number() OVER () AS k,
                (date_trunc('day', p.t0 AT TIME ZONE 'Asia/Seoul') + d * interval '1 day' + interval '10 hours'
                 + s_rnd(d * 100 + i, 205) * interval '9 hours') AT TIME ZONE 'Asia/Seoul' AS ts
-        FROM generate_series(0, {profile.DAYS}) d, generate_series(1, {OPS_MANAGE_PER_DAY}) i) o
+        FROM generate_series(0, (SELECT days FROM s_params)) d, generate_series(1, {OPS_MANAGE_PER_DAY}) i) o
 ) f
 WHERE f.ts <= p.as_of AND f.ts >= p.t0
 """
@@ -159,7 +157,7 @@ CROSS JOIN LATERAL (
 # pg_cron history for the contract's jobs (the cleanup job keeps 14 days) and the pg_net
 # responses of the function calls of the last 6 hours (pg_net's TTL). A cron run that called a
 # function only did net.http_post: '1 row', succeeded.
-CRON_RUNS = f"""
+CRON_RUNS = """
 WITH runs AS (
   SELECT j.jobid, j.command, j.jobname, r.at
   FROM cron.job j, s_params p
@@ -167,9 +165,9 @@ WITH runs AS (
     SELECT date_trunc('minute', p.t0) + g * CASE j.jobname WHEN 'scheduled-dispatcher' THEN interval '1 minute'
                                                            WHEN 'rate-limits-cleanup' THEN interval '1 hour'
                                                            ELSE interval '1 day' END AS at
-    FROM generate_series(0, CASE j.jobname WHEN 'scheduled-dispatcher' THEN {profile.DAYS} * 1440
-                                           WHEN 'rate-limits-cleanup' THEN {profile.DAYS} * 24
-                                           ELSE {profile.DAYS} END) g
+    FROM generate_series(0, CASE j.jobname WHEN 'scheduled-dispatcher' THEN (SELECT days FROM s_params) * 1440
+                                           WHEN 'rate-limits-cleanup' THEN (SELECT days FROM s_params) * 24
+                                           ELSE (SELECT days FROM s_params) END) g
   ) r0
   CROSS JOIN LATERAL (
     SELECT CASE j.jobname
