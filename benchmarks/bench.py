@@ -51,6 +51,18 @@ def seed_db(name: str, scale: int, scenario: str, days: int | None = None) -> tu
     return name, report
 
 
+def cpu_reference() -> float:
+    """Seconds for a fixed pure-Python loop: this shared machine's speed drifts (0.86-1.41 s
+    seen on the same day), so every run prints it next to its figures."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(10**7):
+        total += i
+    seconds = time.perf_counter() - t0
+    print(f"   CPU reference (10^7-step Python loop): {seconds:.2f} s")
+    return seconds
+
+
 def settle(name: str) -> None:
     """VACUUM the freshly loaded database before measuring it.
 
@@ -63,10 +75,13 @@ def settle(name: str) -> None:
     t0 = time.perf_counter()
     with psycopg.connect(embedded.libpq_url(name), autocommit=True) as conn:
         conn.execute("VACUUM")
-    print(f"   VACUUM before measuring: {time.perf_counter() - t0:.1f} s")
+        # and write the load's dirty pages out now, not while a page is being measured
+        conn.execute("CHECKPOINT")
+    print(f"   VACUUM and CHECKPOINT before measuring: {time.perf_counter() - t0:.1f} s")
 
 
 def run_page(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
+    cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
     walls, peaks, inner = [], [], []
     for _ in range(runs):
@@ -148,6 +163,7 @@ def main() -> None:
     big_scale = args.big_scale or getattr(seed_pkg, "LEDGER_10M_SCALE", 28)
     out = HOME / "evidence"
     print(f"# opsbook benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · OPSBOOK_HOME {HOME}")
+    cpu_reference()
     embedded.start()
     try:
         seed_db("bench_s1", 1, "healthy")
