@@ -527,6 +527,29 @@ def test_every_step_runs_on_an_empty_contract_database(contract_db):
 # --- hand-filled database: exactly the planted incidents ------------------------------------
 
 
+def test_handler_5xx_without_edge_logs_is_judged_from_our_answers(contract_db):
+    """A database whose log drain has no payment-webhook rows: the 5xx check reads payment_webhook_logs."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    with psycopg.connect(contract_db.admin) as conn:
+        w = Writer(conn, now)
+        for i in range(9):
+            w.webhook("tosspayments", f"ord_5xx_{i}", 10 + i, ok=False, processing="failed", http=500, status="DONE")
+        for i in range(3):  # crashed before answering: no http_status at all
+            w.webhook("tosspayments", f"ord_noanswer_{i}", 30 + i, ok=False, processing="failed", status="DONE")
+            conn.execute(
+                "UPDATE public.payment_webhook_logs SET http_status = NULL WHERE order_id = %s", (f"ord_noanswer_{i}",)
+            )
+        for i in range(4):
+            w.webhook("tosspayments", f"ord_ok_{i}", 5 + i, status="DONE")
+        conn.commit()
+    window = Window(now - timedelta(minutes=60), now + timedelta(minutes=5))
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = by_key(payments.detect(conn, window).findings)["payments.webhook_function_5xx"]
+    assert found.outcome is Outcome.CRITICAL and found.severity is Severity.P0
+    assert found.value == pytest.approx(round(100 * 12 / 16, 3))
+    assert "function_edge_logs" in found.detail and "5xx or no answer 12" in found.detail
+
+
 def test_detect_reports_the_planted_signals(filled):
     with db.read_only(filled.reader, "payments") as conn:
         d = payments.detect(conn, filled.window)

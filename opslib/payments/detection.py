@@ -53,7 +53,7 @@ def detect(conn: Connection, window: Window) -> Detection:
 
     findings: list[Finding] = []
     findings += webhook_findings(hooks, reasons)
-    findings += function_findings(function)
+    findings += function_findings(function, hooks)
     findings += reconciliation_findings(runs, items)
     findings += balance_findings(balances)
 
@@ -157,12 +157,27 @@ def function_totals(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{"status_class": c, "invocations": n, "share_pct": pct(n, whole)} for c, n in counts.items()])
 
 
-def function_findings(function: Fetched) -> list[Finding]:
+def function_findings(function: Fetched, hooks: Fetched | None = None) -> list[Finding]:
+    """The 5xx share of payment-webhook's answers, from the function's edge logs.
+
+    A database whose log drain holds no payment-webhook invocation for the window (drain not
+    set up, or lagging) still records our answer to every delivery in payment_webhook_logs:
+    the share is then taken from there (5xx or no answer), and the detail says so.
+    """
     check = checks.get("payments.webhook_function_5xx")
     if not function.ok:
         return [checks.error(check, function.error or "")]
     totals = function_totals(function.frame)
     whole = int(totals["invocations"].sum())
+    if not whole and hooks is not None and hooks.ok and total(hooks.frame, "deliveries"):
+        deliveries = total(hooks.frame, "deliveries")
+        errors = total(hooks.frame, "handler_errors")
+        detail = (
+            "function_edge_logs에 payment-webhook 호출 기록 없음: payment_webhook_logs의 응답으로 판단 "
+            f"(no invocations in function_edge_logs; from our answers to {deliveries} deliveries: "
+            f"5xx or no answer {errors})"
+        )
+        return [checks.evaluate(check, pct(errors, deliveries), sample=deliveries, detail=detail)]
     errors = total(totals, "invocations", status_class="5xx")
     unauthorized = total(totals, "invocations", status_class="401")
     detail = (

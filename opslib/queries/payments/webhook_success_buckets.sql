@@ -2,7 +2,8 @@
 -- section: §3-A 감지 / 트리아지 3 / 종료 조건, §4-E 결제 (webhook 성공률)
 -- Webhook deliveries per provider and 5-minute bucket (buckets aligned on the since bound):
 -- deliveries, successes (we answered 2xx and the handler ended processed, duplicate or ignored),
--- signed deliveries (signature_valid IS NOT NULL) and signature failures with the first failure time.
+-- signed deliveries (signature_valid IS NOT NULL) and signature failures with the first failure time,
+-- and handler errors: we answered 5xx or not at all (http_status NULL: crash or timeout).
 -- A delivery still being handled (processing_status 'received', no answer yet, received in the last
 -- minute before the until bound) is in flight, not failed, and is left out.
 -- The repeated `provider IN (...)` mirrors the column's CHECK so that pwl_provider_received_idx
@@ -18,7 +19,8 @@ SELECT w.provider,
            AND w.processing_status IN ('processed', 'duplicate', 'ignored'))::bigint AS successes,
        count(*) FILTER (WHERE w.signature_valid IS NOT NULL)::bigint AS signed,
        count(*) FILTER (WHERE w.signature_valid = false)::bigint AS signature_failures,
-       min(w.received_at) FILTER (WHERE w.signature_valid = false) AS first_signature_failure_at
+       min(w.received_at) FILTER (WHERE w.signature_valid = false) AS first_signature_failure_at,
+       count(*) FILTER (WHERE w.http_status >= 500 OR w.http_status IS NULL)::bigint AS handler_errors
 FROM public.payment_webhook_logs w
 WHERE w.provider IN ('portone', 'tosspayments')
   AND w.received_at >= :since
