@@ -63,6 +63,22 @@ def _background() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="opsbook-step")
 
 
+def own_peak_rss_mib() -> float | None:
+    """This process's peak resident memory since it started (Linux VmHWM; None elsewhere).
+
+    Not ru_maxrss: Linux carries that over fork and exec, so a kernel started by a process
+    that had just seeded millions of rows would report its parent's peak.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
 def _display(bundle: dict[str, Any]) -> None:
     from IPython.display import display
 
@@ -167,6 +183,7 @@ class Page:
             "database": self.identity.to_json() if self.identity else None,
             "notes": self.notes,
             "facts": self.facts,
+            "kernel_peak_rss_mib": own_peak_rss_mib(),
         }
         _display(
             {

@@ -166,7 +166,11 @@ def _warm_up_quietly(kernel_ready: threading.Event) -> None:
 
 
 def _kernel_peak_mib() -> float | None:
-    """Peak RSS of the largest reaped child: the notebook kernel (papermill waits for it)."""
+    """Peak RSS of the largest reaped child: the notebook kernel (papermill waits for it).
+
+    An upper bound: Linux carries the parent's peak over fork/exec into ru_maxrss. Used only
+    when the page did not finish and report its own (page.own_peak_rss_mib).
+    """
     try:
         import resource
     except ImportError:  # not on Windows
@@ -278,7 +282,8 @@ def _seal(
         "started_at": iso_utc(started),
         "finished_at": iso_utc(finished),
         "seconds": round(time.perf_counter() - t0, 3),
-        "kernel_peak_rss_mib": kernel_peak_mib,
+        # the kernel's own figure when the page finished; else the largest reaped child's
+        "kernel_peak_rss_mib": reported.get("kernel_peak_rss_mib") or kernel_peak_mib,
         "parameters": redact_parameters(values),
         "environment": values.get("environment"),
         "wi_id": values.get("wi_id") or None,

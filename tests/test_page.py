@@ -59,3 +59,18 @@ def test_a_prefetched_error_is_raised_by_the_step_that_reads_it(book):
     book.prefetch(failing_step)
     with pytest.raises(sa.exc.DataError, match="division by zero"):
         book.measure(failing_step)
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+def test_own_peak_rss_is_this_process_high_water_mark():
+    assert page.own_peak_rss_mib() >= _rss_mib() - 1  # a high-water mark is never below the current size
+    resident = _rss_mib()
+    block = bytearray(300 * 1024 * 1024)
+    block[::4096] = b"x" * len(block[::4096])  # touched: resident, not only reserved
+    peak = page.own_peak_rss_mib()
+    del block
+    assert peak is not None and peak >= resident + 250

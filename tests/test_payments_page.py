@@ -92,6 +92,8 @@ def test_bundle_is_complete_and_verifies(page_run):
     assert data["database"]["server_version"] and data["database"]["is_replica"] is False
     assert data["window"]["since"] < data["window"]["until"]
     assert data["wi_id"] == "WI-DRILL"
+    # the kernel's own high-water mark (pandas + matplotlib + the page), not the test process's
+    assert 60 < data["kernel_peak_rss_mib"] < 1024
     for f in data["findings"]:
         assert {"check", "outcome", "severity", "value", "threshold", "section"} <= f.keys()
     assert evidence.verify(result.folder) == []
