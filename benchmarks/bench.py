@@ -114,6 +114,7 @@ RECONCILE = """
 import json, sys, time
 from datetime import datetime
 from opslib import db, payments, timewindow
+from opslib.page import own_peak_rss_mib
 url, as_of = sys.argv[1], datetime.fromisoformat(sys.argv[2])
 day = timewindow.kst_day(timewindow.last_business_day(as_of))
 t0 = time.perf_counter()
@@ -121,8 +122,7 @@ with db.read_only(url, "bench") as conn:
     r = payments.reconcile(conn, day)
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork/exec, so a child of this
 # benchmark (which seeded millions of rows in-process) would report the parent's peak.
-hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(json.dumps({"seconds": time.perf_counter() - t0, "items": len(r.items), "peak_rss_mib": hwm / 1024}))
+print(json.dumps({"seconds": time.perf_counter() - t0, "items": len(r.items), "peak_rss_mib": own_peak_rss_mib()}))
 """
 
 

@@ -190,7 +190,6 @@ def _execute(
 ) -> tuple[str | None, str | None]:
     import logging
 
-    fastimport.skip_slow_format_checkers()
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -257,8 +256,7 @@ def _seal(
     url: str | None,
     kernel_peak_mib: float | None = None,
 ) -> RunResult:
-    fastimport.skip_slow_format_checkers()
-    import nbformat
+    import nbformat  # after run()'s fastimport.skip_slow_format_checkers()
 
     collected = evidence.Collected((), None)
     if output.is_file():

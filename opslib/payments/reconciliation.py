@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from opslib import checks
 from opslib.payments.display import evidence, for_display
 from opslib.payments.fetch import Fetched, QueryTiming, fetch, timings
-from opslib.payments.measures import rows
+from opslib.payments.measures import rows, total
 from opslib.payments.pg_export import PgExport, empty_params, load_pg_export
 from opslib.payments.stages import PROVIDERS, provider_label
 from opslib.results import Finding
@@ -148,17 +148,13 @@ def by_type(items: pd.DataFrame) -> pd.DataFrame:
                 "mismatch_type": kind,
                 "label": _LABEL_KO[kind],
                 "items": len(part),
-                "pg_amount_krw": int(part["pg_amount_krw"].fillna(0).sum()) if len(part) else 0,
-                "db_amount_krw": int(part["db_amount_krw"].fillna(0).sum()) if len(part) else 0,
-                "expected_dt": int(part["expected_dt"].fillna(0).sum()) if len(part) else 0,
-                "ledger_dt": int(part["ledger_dt"].fillna(0).sum()) if len(part) else 0,
+                "pg_amount_krw": total(part, "pg_amount_krw"),
+                "db_amount_krw": total(part, "db_amount_krw"),
+                "expected_dt": total(part, "expected_dt"),
+                "ledger_dt": total(part, "ledger_dt"),
             }
         )
     return pd.DataFrame(records)
-
-
-def _sum(frame: pd.DataFrame, column: str) -> int:
-    return int(pd.to_numeric(frame[column], errors="coerce").fillna(0).sum()) if len(frame) else 0
 
 
 def recon_findings(items: Fetched, totals: Fetched, subject: str, uncovered: tuple[str, ...]) -> list[Finding]:
@@ -186,10 +182,10 @@ def recon_findings(items: Fetched, totals: Fetched, subject: str, uncovered: tup
             providers = ", ".join(f"{provider_label(p)} {n}" for p, n in part.groupby("provider").size().items())
             detail += f" ({providers})"
             if kind in ("not_credited", "credit_amount_mismatch", "double_credit", "refund_not_clawed_back"):
-                expected, ledger = _sum(part, "expected_dt"), _sum(part, "ledger_dt")
+                expected, ledger = total(part, "expected_dt"), total(part, "ledger_dt")
                 detail += f", 기대 DT {expected:,} / 원장 DT {ledger:,}"
             else:
-                detail += f", PG {_sum(part, 'pg_amount_krw'):,}원 / DB {_sum(part, 'db_amount_krw'):,}원"
+                detail += f", PG {total(part, 'pg_amount_krw'):,}원 / DB {total(part, 'db_amount_krw'):,}원"
         if kind in _NEEDS_PG and uncovered and not no_pg:
             detail += f" · PG 데이터 없음: {', '.join(provider_label(p) for p in uncovered)} (대사 제외)"
         out.append(
