@@ -109,9 +109,13 @@ def _time_axis(ax) -> None:
 
 def webhook_success_rate(buckets: pd.DataFrame) -> None:
     """Success rate per provider per 5 minutes, with the §4-E 98 % (warning) and 95 % (P0) lines."""
-    title = label("Webhook 성공률 (5분 단위)", "webhook success rate per 5 min")
     if buckets.empty:
-        return _empty(title)
+        return _empty(label("Webhook 성공률 (5분 단위)", "webhook success rate per 5 min"))
+    show(webhook_success_figure(buckets))
+
+
+def webhook_success_figure(buckets: pd.DataFrame):  # -> matplotlib.figure.Figure
+    title = label("Webhook 성공률 (5분 단위)", "webhook success rate per 5 min")
     check = checks.get("payments.webhook_success_rate")
     fig = _figure()
     ax = fig.add_subplot()
@@ -134,14 +138,16 @@ def webhook_success_rate(buckets: pd.DataFrame) -> None:
         lw=1.2,
         label=label(f"위험 {check.critical:g}% (P0)", f"P0 {check.critical:g}%"),
     )
-    low = min(90.0, float(buckets["success_rate"].min(skipna=True) or 100) - 5)
-    ax.set_ylim(max(0, low), 101)
+    lowest = buckets["success_rate"].min(skipna=True)
+    # a 0 % bucket (total outage) must stay on the chart: 0.0 is falsy, NaN is "no data"
+    low = min(90.0, (100.0 if pd.isna(lowest) else float(lowest)) - 5)
+    ax.set_ylim(max(-2, low), 101)
     ax.set_ylabel("%")
     ax.set_title(title)
     _time_axis(ax)
     _style(ax)
     _legend(ax)
-    show(fig)
+    return fig
 
 
 def function_status(status: pd.DataFrame) -> None:

@@ -427,3 +427,31 @@ def test_severities_follow_the_catalogue():
     f = checks.evaluate(checks.get("payments.double_credit"), 1)
     assert f.outcome is Outcome.CRITICAL and f.severity is Severity.P0
     assert json.dumps(f.to_json(), ensure_ascii=False)
+
+
+def test_portone_body_of_a_non_object_payload_is_its_compact_json():
+    # the jsonb column may hold any JSON value; a hand-built row with `null` must not crash the page
+    assert sw.portone_body(None) == "null"
+    assert sw.portone_body([1, {"a": "한"}]) == '[1,{"a":"한"}]'
+    assert sw.portone_body(7) == "7"
+
+
+def test_webhook_chart_keeps_a_total_outage_bucket_in_view():
+    from datetime import UTC, datetime, timedelta
+
+    import pandas as pd
+
+    from opslib import charts
+
+    start = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+    frame = pd.DataFrame(
+        {
+            "provider": ["portone"] * 3,
+            "bucket_start": [start + timedelta(minutes=5 * i) for i in range(3)],
+            "success_rate": [100.0, 0.0, 50.0],
+        }
+    )
+    bottom, top = charts.webhook_success_figure(frame).axes[0].get_ylim()
+    assert bottom <= 0.0 < 100.0 <= top
+    healthy = frame.assign(success_rate=[100.0, 99.0, float("nan")])
+    assert charts.webhook_success_figure(healthy).axes[0].get_ylim()[0] == 90.0

@@ -31,13 +31,16 @@ def _ordered(obj: Mapping[str, Any], first: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def portone_body(payload: Mapping[str, Any] | str) -> str:
+def portone_body(payload: Any) -> str:
     """The body exactly as PortOne sends it: compact JSON, PortOne's key order, UTF-8 unescaped.
 
-    A payload stored as the raw body string is used as it is.
+    A payload stored as the raw body string is used as it is; any other JSON value the jsonb
+    column may hold (null, an array, a number) is re-serialised compactly as it is.
     """
     if isinstance(payload, str):
         return payload
+    if not isinstance(payload, Mapping):
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
     ordered = _ordered(payload, PORTONE_KEYS)
     data = ordered.get("data")
     if isinstance(data, Mapping):
