@@ -42,6 +42,21 @@ def test_too_small_a_sample_is_not_judged():
     assert "표본 부족" in f.detail
 
 
+def test_a_small_sample_is_judged_once_enough_of_it_failed():
+    check = checks.get("payments.webhook_success_rate")
+    assert check.min_failures == 3 and check.min_sample == 10
+    outage = checks.evaluate(check, 0.0, sample=9, failures=9)
+    assert (outage.outcome, outage.severity) == (Outcome.CRITICAL, Severity.P0)
+    assert "실패 9건으로 판정" in outage.detail
+    # two failures in three events are still too few to call a rate
+    assert checks.evaluate(check, 33.3, sample=3, failures=2).outcome is Outcome.NOT_EVALUATED
+    # without a failure count the old rule stands
+    assert checks.evaluate(check, 0.0, sample=9).outcome is Outcome.NOT_EVALUATED
+    declines = checks.get("payments.checkout_failure_rate")
+    assert checks.evaluate(declines, 100.0, sample=4, failures=4).outcome is Outcome.NOT_EVALUATED
+    assert checks.evaluate(declines, 100.0, sample=8, failures=8).outcome is Outcome.CRITICAL
+
+
 def test_error_finding_is_error():
     f = checks.error(checks.get("payments.double_credit"), "query failed: timeout")
     assert f.outcome is Outcome.ERROR and f.severity is None

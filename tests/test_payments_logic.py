@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from opslib.payments import (
     Condition,
     ExitThresholds,
     LedgerMeasure,
+    PendingMeasure,
     ProviderCount,
     Stage,
     diagnose,
@@ -68,6 +70,7 @@ def bucket(
     stale: int = 0,
     lag: float | None = 20.0,
     lag_n: int = 40,
+    pending: int = 0,
 ) -> BucketMeasure:
     return BucketMeasure(
         start=at(5 * i),
@@ -75,6 +78,7 @@ def bucket(
         checkout=(ProviderCount("portone", *checkout),),
         webhook=(ProviderCount("portone", *webhook),),
         ledger=(LedgerMeasure("portone", stale, lag, lag_n),),
+        pending=(PendingMeasure("portone", pending),) if pending else (),
     )
 
 
@@ -115,7 +119,7 @@ def test_exit_recovered_but_not_for_long_enough():
 
 
 def test_too_few_events_to_judge_counts_as_normal_but_is_said():
-    quiet = [bucket(i, webhook=(1, 3), checkout=(2, 3), lag=900, lag_n=2) for i in range(8)]
+    quiet = [bucket(i, webhook=(1, 1), checkout=(0, 1), lag=900, lag_n=2) for i in range(8)]
     ev = evaluate_exit(quiet, THRESHOLDS, hold_minutes=30, until=at(40))
     assert ev.met
     assert ev.judged_buckets == 0
@@ -123,10 +127,11 @@ def test_too_few_events_to_judge_counts_as_normal_but_is_said():
 
 
 def test_every_condition_can_fail():
-    b = bucket(0, webhook=(90, 100), checkout=(20, 50), stale=2, lag=600)
+    b = bucket(0, webhook=(90, 100), checkout=(20, 50), stale=2, lag=600, pending=4)
     ev = evaluate_exit([b], THRESHOLDS, hold_minutes=30, until=at(5))
     assert {f.condition for f in ev.failing} == set(Condition)
     assert "신규 결제 실패율 (portone) 40.0 %" in ev.sentence
+    assert "PG 승인·DB 미반영 (portone) 4건" in ev.sentence
     assert "원장 반영 지연 P95 (portone) 600초" in ev.sentence
 
 
@@ -134,6 +139,39 @@ def test_a_failure_earlier_in_the_lookback_does_not_hold_back_a_long_recovery():
     buckets = [bucket(0, stale=1)] + [bucket(i) for i in range(1, 36)]
     ev = evaluate_exit(buckets, THRESHOLDS, hold_minutes=30, until=at(180))
     assert ev.met and ev.met_since == at(5)
+
+
+QUIET_HOURS = replace(THRESHOLDS, webhook_min_failures=3, checkout_min_failures=5)
+
+
+def test_a_quiet_bucket_is_judged_once_enough_of_it_failed():
+    buckets = [bucket(i) for i in range(6)] + [bucket(6, webhook=(0, 3), checkout=(0, 3))]
+    ev = evaluate_exit(buckets, QUIET_HOURS, hold_minutes=30, until=at(35))
+    assert not ev.met
+    assert [(f.condition, f.value) for f in ev.failing] == [(Condition.WEBHOOK, 0.0)]
+    # two failures of three stay below min_failures: that bucket alone is not judged
+    ev = evaluate_exit([bucket(0, webhook=(1, 3), checkout=(0, 3), lag_n=2)], QUIET_HOURS, 30, at(5))
+    assert ev.failing == () and ev.judged_buckets == 0
+
+
+def test_the_held_span_is_judged_as_a_whole():
+    # half the webhooks fail in every bucket, two at a time: no bucket can be judged alone
+    buckets = [bucket(i, webhook=(2, 4), checkout=(0, 2), lag_n=2) for i in range(12)]
+    ev = evaluate_exit(buckets, QUIET_HOURS, hold_minutes=30, until=at(60))
+    assert all(not breaches for _, breaches in ev.verdicts)
+    assert not ev.met
+    assert [(f.condition, f.subject, f.value, f.span_minutes) for f in ev.failing] == [
+        (Condition.WEBHOOK, "portone", 50.0, 30.0)
+    ]
+    assert ev.sentence == "미충족: webhook 성공률 (portone) 50.0 %: 최근 30분 합계 (over the last 30 min) (not met)"
+
+
+def test_payments_stuck_at_the_pg_hold_the_exit_back():
+    # the PG approved, no webhook ever came: no delivery fails, yet the DB never caught up
+    buckets = [bucket(i) for i in range(6)] + [bucket(i, pending=3) for i in range(6, 9)]
+    ev = evaluate_exit(buckets, THRESHOLDS, hold_minutes=30, until=at(45))
+    assert not ev.met
+    assert [(f.condition, f.value, f.since) for f in ev.failing] == [(Condition.PG_PENDING, 3.0, at(30))]
 
 
 # --- diagnosis -------------------------------------------------------------------------------

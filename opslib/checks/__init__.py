@@ -42,6 +42,9 @@ class Check:
     critical_severity: Severity
     source: str = ""
     min_sample: int = 0
+    # Below min_sample a rate is still judged once this many events failed (0: never):
+    # 9 of 9 webhooks rejected at 03:00 is an outage, 1 of 2 is not yet a rate.
+    min_failures: int = 0
     hold_minutes: int | None = None
     note: str = ""
 
@@ -66,11 +69,16 @@ def evaluate(
     value: float | None,
     *,
     sample: int | None = None,
+    failures: int | None = None,
     subject: str | None = None,
     detail: str = "",
     evidence: Sequence[Mapping[str, Any]] = (),
 ) -> Finding:
-    """Pure: the finding for one measured value. None means nothing could be measured."""
+    """Pure: the finding for one measured value. None means nothing could be measured.
+
+    sample is the number of events behind a rate and failures how many of them failed; too
+    small a sample is not judged unless the failures alone reach the check's min_failures.
+    """
     base = {
         "check": check.id,
         "title": check.title,
@@ -82,13 +90,19 @@ def evaluate(
     }
     if value is None:
         return Finding(outcome=Outcome.NOT_EVALUATED, value=None, detail=detail or "측정값 없음 (no data)", **base)
-    if sample is not None and sample < check.min_sample:
+    if sample is not None and sample < check.min_sample and not judged_on_failures(check, failures):
         return Finding(
             outcome=Outcome.NOT_EVALUATED,
             value=_round(value),
             detail=detail or f"표본 부족: {sample}건 < {check.min_sample}건 (too few events to judge)",
             **base,
         )
+    if sample is not None and sample < check.min_sample:
+        few = (
+            f"표본 {sample}건 (< {check.min_sample}건)이지만 실패 {failures}건으로 판정 "
+            f"(few events, judged on {failures} failures)"
+        )
+        detail = f"{detail} · {few}" if detail else few
     if check.breached(value, check.critical):
         return Finding(
             outcome=Outcome.CRITICAL, severity=check.critical_severity, value=_round(value), detail=detail, **base
@@ -96,6 +110,11 @@ def evaluate(
     if check.breached(value, check.warn):
         return Finding(outcome=Outcome.WARN, severity=check.warn_severity, value=_round(value), detail=detail, **base)
     return Finding(outcome=Outcome.OK, value=_round(value), detail=detail, **base)
+
+
+def judged_on_failures(check: Check, failures: int | None) -> bool:
+    """A small sample is judged when it holds at least the check's min_failures failed events."""
+    return failures is not None and check.min_failures > 0 and failures >= check.min_failures
 
 
 def error(check: Check, reason: str, subject: str | None = None) -> Finding:
@@ -135,6 +154,7 @@ def _parse(domain: str, raw: Mapping[str, Any]) -> Check:
             critical_severity=Severity(raw.get("critical_severity", "P0")),
             source=raw.get("source", ""),
             min_sample=int(raw.get("min_sample", 0)),
+            min_failures=int(raw.get("min_failures", 0)),
             hold_minutes=raw.get("hold_minutes"),
             note=raw.get("note", ""),
         )

@@ -117,6 +117,7 @@ def webhook_findings(hooks: Fetched, reasons: Fetched) -> list[Finding]:
                 success,
                 number(row.success_rate),
                 sample=int(row.deliveries),
+                failures=int(row.deliveries) - int(row.successes),
                 subject=row.provider,
                 detail=f"{name} {row.successes}/{row.deliveries}건 성공"
                 if row.deliveries
@@ -145,6 +146,7 @@ def signature_finding(check: checks.Check, row: Any, reasons: Fetched) -> Findin
         check,
         number(row.signature_failure_pct),
         sample=int(row.signed),
+        failures=int(row.signature_failures),
         subject=row.provider,
         detail=detail,
         evidence=evidence(by_reason),
@@ -177,7 +179,7 @@ def function_findings(function: Fetched, hooks: Fetched | None = None) -> list[F
             f"(no invocations in function_edge_logs; from our answers to {deliveries} deliveries: "
             f"5xx or no answer {errors})"
         )
-        return [checks.evaluate(check, pct(errors, deliveries), sample=deliveries, detail=detail)]
+        return [checks.evaluate(check, pct(errors, deliveries), sample=deliveries, failures=errors, detail=detail)]
     errors = total(totals, "invocations", status_class="5xx")
     unauthorized = total(totals, "invocations", status_class="401")
     detail = (
@@ -188,7 +190,11 @@ def function_findings(function: Fetched, hooks: Fetched | None = None) -> list[F
     )
     if unauthorized:
         detail += f" · 401 {unauthorized}건: 서명/시크릿 거부 의심 (see 트리아지 3)"
-    return [checks.evaluate(check, pct(errors, whole), sample=whole, detail=detail, evidence=evidence(totals))]
+    return [
+        checks.evaluate(
+            check, pct(errors, whole), sample=whole, failures=errors, detail=detail, evidence=evidence(totals)
+        )
+    ]
 
 
 def reconciliation_findings(runs: Fetched, items: Fetched) -> list[Finding]:

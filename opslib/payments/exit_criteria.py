@@ -1,5 +1,10 @@
 """Runbook §3-A 종료 조건: 신규 결제 성공률 정상 + webhook 실패율 정상 + ledger 반영 지연 없음 (30분 유지).
 
+Each 5-minute bucket is judged on its own (PG declines, webhook success, PG approvals still
+pending in the DB, ledger backlog and lag); then the whole held span is judged once more in
+aggregate, because at quiet hours no single bucket has enough events to judge a rate while
+the span plainly does (2 of 4 deliveries failing in every bucket for half an hour).
+
 The measuring (three SQL queries, per 5-minute bucket) is separate from the judging
 (`evaluate_exit`, pure, plain values in), so the rule is unit-tested without a database.
 """
@@ -31,6 +36,7 @@ BACKLOG_CARRY = timedelta(days=1)
 class Condition(enum.Enum):
     CHECKOUT = "checkout_success"
     WEBHOOK = "webhook_success"
+    PG_PENDING = "pg_pending"
     LEDGER_BACKLOG = "ledger_backlog"
     LEDGER_LAG = "ledger_lag"
 
@@ -39,13 +45,14 @@ class Condition(enum.Enum):
         return {
             "checkout_success": "신규 결제 실패율",
             "webhook_success": "webhook 성공률",
+            "pg_pending": "PG 승인·DB 미반영",
             "ledger_backlog": "원장 미반영",
             "ledger_lag": "원장 반영 지연 P95",
         }[self.value]
 
     def describe(self, subject: str | None, value: float) -> str:
         who = f" ({subject})" if subject else ""
-        if self is Condition.LEDGER_BACKLOG:
+        if self in (Condition.LEDGER_BACKLOG, Condition.PG_PENDING):
             return f"{self.label_ko}{who} {value:.0f}건"
         if self is Condition.LEDGER_LAG:
             return f"{self.label_ko}{who} {value:.0f}초"
@@ -57,6 +64,12 @@ class ProviderCount:
     provider: str
     hits: int  # checkout: PG declines; webhook: successful deliveries
     total: int  # checkout: PG decisions; webhook: deliveries
+
+
+@dataclass(frozen=True)
+class PendingMeasure:
+    provider: str
+    stale_pending: int  # approved at the PG > grace before the bucket end, not paid in the DB then
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ class BucketMeasure:
     checkout: tuple[ProviderCount, ...] = ()
     webhook: tuple[ProviderCount, ...] = ()
     ledger: tuple[LedgerMeasure, ...] = ()
+    pending: tuple[PendingMeasure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,14 @@ class ExitThresholds:
     webhook_min_sample: int
     ledger_lag_max_s: float
     ledger_lag_min_sample: int
+    checkout_min_failures: int = 0
+    webhook_min_failures: int = 0
+
+    def checkout_judged(self, declines: int, decisions: int) -> bool:
+        return decisions >= self.checkout_min_sample or 0 < self.checkout_min_failures <= declines
+
+    def webhook_judged(self, successes: int, deliveries: int) -> bool:
+        return deliveries >= self.webhook_min_sample or 0 < self.webhook_min_failures <= deliveries - successes
 
     @classmethod
     def from_catalogue(cls) -> ExitThresholds:
@@ -101,6 +123,8 @@ class ExitThresholds:
             webhook.min_sample,
             float(lag.warn),
             lag.min_sample,
+            checkout.min_failures,
+            webhook.min_failures,
         )
 
 
@@ -115,12 +139,16 @@ class Breach:
 class FailingCondition:
     condition: Condition
     subject: str | None
-    value: float  # in the latest bucket
-    since: datetime  # start of its current run of failing buckets
+    value: float  # in the latest bucket (or over the held span, see span_minutes)
+    since: datetime  # start of its current run of failing buckets (or of the span)
+    span_minutes: float | None = None  # set when judged over the held span in aggregate
 
     @property
     def text(self) -> str:
-        return f"{self.condition.describe(self.subject, self.value)} since {kst_hhmm(self.since)}"
+        what = self.condition.describe(self.subject, self.value)
+        if self.span_minutes is not None:
+            return f"{what}: 최근 {self.span_minutes:.0f}분 합계 (over the last {self.span_minutes:.0f} min)"
+        return f"{what} since {kst_hhmm(self.since)}"
 
 
 @dataclass(frozen=True)
@@ -154,14 +182,10 @@ class ExitCondition:
 def bucket_breaches(bucket: BucketMeasure, t: ExitThresholds) -> tuple[Breach, ...]:
     """What is not normal in one bucket; too few events to judge counts as normal."""
     out: list[Breach] = []
-    for c in bucket.checkout:
-        rate = pct(c.hits, c.total)
-        if rate is not None and c.total >= t.checkout_min_sample and rate > t.checkout_failure_max_pct:
-            out.append(Breach(Condition.CHECKOUT, c.provider, rate))
-    for w in bucket.webhook:
-        rate = pct(w.hits, w.total)
-        if rate is not None and w.total >= t.webhook_min_sample and rate < t.webhook_success_min_pct:
-            out.append(Breach(Condition.WEBHOOK, w.provider, rate))
+    out.extend(rate_breaches(bucket.checkout, bucket.webhook, t))
+    for p in bucket.pending:
+        if p.stale_pending > 0:
+            out.append(Breach(Condition.PG_PENDING, p.provider, float(p.stale_pending)))
     for ledger in bucket.ledger:
         if ledger.stale_uncredited > 0:
             out.append(Breach(Condition.LEDGER_BACKLOG, ledger.provider, float(ledger.stale_uncredited)))
@@ -174,10 +198,41 @@ def bucket_breaches(bucket: BucketMeasure, t: ExitThresholds) -> tuple[Breach, .
     return tuple(out)
 
 
+def rate_breaches(
+    checkout: Sequence[ProviderCount], webhook: Sequence[ProviderCount], t: ExitThresholds
+) -> list[Breach]:
+    """PG decline and webhook success rates past their warn levels, where there is enough to judge."""
+    out: list[Breach] = []
+    for c in checkout:
+        rate = pct(c.hits, c.total)
+        if rate is not None and t.checkout_judged(c.hits, c.total) and rate > t.checkout_failure_max_pct:
+            out.append(Breach(Condition.CHECKOUT, c.provider, rate))
+    for w in webhook:
+        rate = pct(w.hits, w.total)
+        if rate is not None and t.webhook_judged(w.hits, w.total) and rate < t.webhook_success_min_pct:
+            out.append(Breach(Condition.WEBHOOK, w.provider, rate))
+    return out
+
+
+def span_breaches(buckets: Sequence[BucketMeasure], t: ExitThresholds) -> list[Breach]:
+    """The rate conditions over several buckets together (counts summed per provider)."""
+
+    def summed(parts: Sequence[ProviderCount]) -> list[ProviderCount]:
+        totals: dict[str, tuple[int, int]] = {}
+        for c in parts:
+            hits, n = totals.get(c.provider, (0, 0))
+            totals[c.provider] = (hits + c.hits, n + c.total)
+        return [ProviderCount(p, hits, n) for p, (hits, n) in totals.items()]
+
+    return rate_breaches(
+        summed([c for b in buckets for c in b.checkout]), summed([w for b in buckets for w in b.webhook]), t
+    )
+
+
 def _judged(bucket: BucketMeasure, t: ExitThresholds) -> bool:
     return (
-        any(c.total >= t.checkout_min_sample for c in bucket.checkout)
-        or any(w.total >= t.webhook_min_sample for w in bucket.webhook)
+        any(t.checkout_judged(c.hits, c.total) for c in bucket.checkout)
+        or any(t.webhook_judged(w.hits, w.total) for w in bucket.webhook)
         or any(ledger.lag_n >= t.ledger_lag_min_sample for ledger in bucket.ledger)
     )
 
@@ -202,6 +257,17 @@ def evaluate_exit(
     met = met_since is not None and held >= hold_minutes
 
     failing: list[FailingCondition] = []
+    if run_start is not None:
+        # The held span, judged as a whole: buckets too quiet to judge alone can add up to a breach.
+        span_from = until - timedelta(minutes=hold_minutes)
+        span = [b for b, _ in verdicts[run_start:] if b.end > span_from]
+        if span:
+            minutes = (until - span[0].start).total_seconds() / 60
+            for breach in span_breaches(span, thresholds):
+                failing.append(FailingCondition(breach.condition, breach.subject, breach.value, span[0].start, minutes))
+            if failing:
+                met = False
+                judged = max(judged, 1)
     if verdicts and verdicts[-1][1]:
         for breach in verdicts[-1][1]:
             since = verdicts[-1][0].start
@@ -264,8 +330,9 @@ def assemble(
     hooks: pd.DataFrame,
     lag: pd.DataFrame,
     backlog: pd.DataFrame,
+    pending: pd.DataFrame | None = None,
 ) -> list[BucketMeasure]:
-    """Per-bucket measures from the four query frames (rows keyed by bucket_start)."""
+    """Per-bucket measures from the query frames (rows keyed by bucket_start)."""
 
     def index(frame: pd.DataFrame) -> dict[tuple[pd.Timestamp, str], dict[str, object]]:
         if frame.empty:
@@ -273,12 +340,15 @@ def assemble(
         return {(_key(r["bucket_start"]), str(r["provider"])): r for r in frame.to_dict(orient="records")}
 
     st, wh, lg, bl = index(stages), index(hooks), index(lag), index(backlog)
+    pe = index(pending if pending is not None else pd.DataFrame())
     out = []
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else until
         k = _key(start)
-        checkout, webhook, ledger = [], [], []
+        checkout, webhook, ledger, stuck = [], [], [], []
         for p in PROVIDERS:
+            if (k, p) in pe:
+                stuck.append(PendingMeasure(p, int(pe[(k, p)]["stale_pending"])))
             if (k, p) in st:
                 r = st[(k, p)]
                 checkout.append(ProviderCount(p, int(r["failed"]), int(r["failed"]) + int(r["approved"])))
@@ -296,7 +366,7 @@ def assemble(
                         int(lr.get("paid", 0) or 0),
                     )
                 )
-        out.append(BucketMeasure(start, end, tuple(checkout), tuple(webhook), tuple(ledger)))
+        out.append(BucketMeasure(start, end, tuple(checkout), tuple(webhook), tuple(ledger), tuple(stuck)))
     return out
 
 
@@ -314,6 +384,7 @@ def bucket_frame(evaluation: ExitEvaluation) -> pd.DataFrame:
                 "checkout_failure_pct": worst_checkout,
                 "webhook_success_pct": worst_webhook,
                 "stale_uncredited": sum(x.stale_uncredited for x in bucket.ledger),
+                "pg_pending": sum(x.stale_pending for x in bucket.pending),
                 "ledger_lag_p95_s": max((x.lag_p95_s for x in bucket.ledger if x.lag_p95_s is not None), default=None),
             }
         )
@@ -340,13 +411,16 @@ def exit_condition(
     backlog = fetch(
         conn, "ledger_backlog_buckets", {**rng, "bucket": BUCKET, "grace": grace, "paid_since": since - BACKLOG_CARRY}
     )
-    errors = _errors(stages, hooks, lag, backlog)
+    pending = fetch(
+        conn, "pg_pending_buckets", {**rng, "bucket": BUCKET, "grace": grace, "approved_since": since - BACKLOG_CARRY}
+    )
+    errors = _errors(stages, hooks, lag, backlog, pending)
     starts = []
     t = since
     while t < until:
         starts.append(t)
         t += BUCKET
-    measures = assemble(starts, until, stages.frame, hooks.frame, lag.frame, backlog.frame)
+    measures = assemble(starts, until, stages.frame, hooks.frame, lag.frame, backlog.frame, pending.frame)
     evaluation = evaluate_exit(measures, ExitThresholds.from_catalogue(), hold_minutes, until)
     sentence = evaluation.sentence
     met = evaluation.met
@@ -364,16 +438,17 @@ def exit_condition(
         sentence=sentence,
         buckets=bucket_frame(evaluation),
         findings=errors,
-        timings=timings(stages, hooks, lag, backlog),
+        timings=timings(stages, hooks, lag, backlog, pending),
     )
 
 
-def _errors(stages: Fetched, hooks: Fetched, lag: Fetched, backlog: Fetched) -> tuple[Finding, ...]:
+def _errors(stages: Fetched, hooks: Fetched, lag: Fetched, backlog: Fetched, pending: Fetched) -> tuple[Finding, ...]:
     feeds = (
         (stages, "payments.checkout_failure_rate"),
         (hooks, "payments.webhook_success_rate"),
         (lag, "payments.ledger_lag_p95"),
         (backlog, "payments.ledger_uncredited"),
+        (pending, "payments.pg_paid_db_pending"),
     )
     return tuple(
         checks.error(checks.get(check_id), f.error or "", subject="종료 조건") for f, check_id in feeds if not f.ok

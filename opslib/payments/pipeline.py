@@ -209,7 +209,13 @@ def confirm_findings(stages: Fetched, failed: Fetched) -> list[Finding]:
             detail += " (" + join_counts((str(r.failure_code), int(r.purchases)) for r in top.itertuples()) + ")"
         out.append(
             checks.evaluate(
-                check, pct(declined, decided), sample=decided, subject=provider, detail=detail, evidence=evidence(top)
+                check,
+                pct(declined, decided),
+                sample=decided,
+                failures=declined,
+                subject=provider,
+                detail=detail,
+                evidence=evidence(top),
             )
         )
     return out

@@ -191,8 +191,8 @@ def impact_markdown(
     if excluded:
         lines += [
             "",
-            "PG 승인 실패는 실패율이 평시 수준(경고 임계값 이하)이라 합계에서 제외했습니다 "
-            "(ordinary declines, below the warning threshold, are not counted).",
+            "PG 승인 실패는 실패율이 평시 수준(경고 임계값 이하)이거나 판단하기에 건수가 적어 합계에서 제외했습니다 "
+            "(ordinary declines: below the warning threshold or too few to judge; not counted).",
         ]
     lines += [f"- {n}" for n in notes]
     return "\n".join(lines)
@@ -236,7 +236,7 @@ def impact(conn: Connection, window: Window, grace_minutes: int = 5) -> Impact:
         for p in PROVIDERS:
             declined = total(stages.frame, "failed", provider=p)
             decided = declined + total(stages.frame, "approved", provider=p)
-            if checks.evaluate(check, pct(declined, decided), sample=decided).outcome.is_problem:
+            if checks.evaluate(check, pct(declined, decided), sample=decided, failures=declined).outcome.is_problem:
                 breached.add(p)
     decline_rows = rows["cause"] == Cause.FAILED_AT_PG.value if not rows.empty else pd.Series(dtype=bool)
     excluded: tuple[Cause, ...] = ()

@@ -259,7 +259,7 @@ def verify_delivery(
     if not found.ok:
         return SignatureCheck(delivery_id, None, None, None, None, None, None, f"조회 실패: {found.error}", secret_env)
     if found.frame.empty:
-        what = f"delivery {delivery_id}" if delivery_id is not None else "a signed PortOne delivery"
+        what = f"delivery {delivery_id}" if delivery_id is not None else "signed PortOne delivery"
         return SignatureCheck(
             delivery_id, None, None, None, None, None, None, f"저장된 webhook 없음 (no {what} found)", secret_env
         )
