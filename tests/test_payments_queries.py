@@ -1028,3 +1028,130 @@ def test_the_page_on_the_hand_filled_database(filled, tmp_path):
     data = json.loads((result.folder / "result.json").read_text())
     assert data["facts"]["broken_stage"] == Stage.WEBHOOK.value
     assert not [n for n in data["notes"] if "never measured" in n]
+
+
+# --- hand-built by SQL through the contract's triggers (no Writer, no seeder) ---------------
+
+FAN = "11111111-1111-1111-1111-111111111111"
+PACKAGE = "22222222-2222-2222-2222-222222222222"
+PRELUDE = f"""
+INSERT INTO auth.users (id, email) VALUES ('{FAN}', 'fan1@example.com');
+INSERT INTO public.dt_packages (id, sku, name, dt_amount, bonus_dt, price_krw)
+VALUES ('{PACKAGE}', 'dt_1000', 'DT 1000', 1000, 100, 11000);
+"""
+
+
+def build(contract_db, sql: str) -> datetime:
+    """Run the SQL as an app would (triggers on); return an `until` just after it."""
+    with psycopg.connect(contract_db.admin, autocommit=True) as conn:
+        conn.execute(PRELUDE + sql)  # type: ignore[arg-type]  # test SQL
+        row = conn.execute("SELECT now() + interval '1 minute'").fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_a_quiet_hour_outage_is_judged_on_its_failures(contract_db):
+    """9 of 9 webhooks rejected and 8 of 8 checkouts declined: under min_sample, still P0."""
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.payment_webhook_logs (provider, webhook_id, event_type, signature_valid, signature_error,
+       http_status, processing_status, payload, received_at)
+SELECT 'portone', 'msg_' || g, 'Transaction.Paid', false, 'NO_MATCHING_SIGNATURE', 401, 'failed',
+       '{{"type":"Transaction.Paid"}}', now() - g * interval '4 minutes' FROM generate_series(1, 9) g;
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, failure_code, created_at)
+SELECT '{FAN}', '{PACKAGE}', 'tosspayments', 'toss_decl_' || g, 11000, 1000, 100, 'failed', 'idem-decl-' || g,
+       'REJECT_CARD_COMPANY', now() - g * interval '3 minutes' FROM generate_series(1, 8) g;
+""",
+    )
+    window = Window(until - timedelta(minutes=60), until)
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = by_key(payments.detect(conn, window).findings + payments.funnel(conn, window).findings)
+        exit_check = payments.exit_condition(conn, until, 30)
+    for key in ("payments.webhook_success_rate[portone]", "payments.webhook_signature_failures[portone]"):
+        assert (found[key].outcome, found[key].severity) == (Outcome.CRITICAL, Severity.P0), found[key]
+        assert "실패 9건으로 판정" in found[key].detail
+    declines = found["payments.checkout_failure_rate[tosspayments]"]
+    assert (declines.outcome, declines.value) == (Outcome.CRITICAL, 100.0)
+    assert not exit_check.met and "최근 30분 합계" in exit_check.sentence
+
+
+def test_approvals_the_webhook_never_reported_hold_the_exit_back(contract_db):
+    """The PG approved 105 payments in the last 35 minutes, no webhook came: no delivery failed."""
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at, paid_at)
+SELECT '{FAN}', '{PACKAGE}', 'portone', 'pay_nohook_' || g, 11000, 1000, 100,
+       CASE WHEN g > 105 THEN 'paid' ELSE 'pending' END, 'idem-key-' || g,
+       now() - g * interval '20 seconds', CASE WHEN g > 105 THEN now() - g * interval '20 seconds' END
+FROM generate_series(1, 180) g;
+INSERT INTO public.pg_transactions (provider, source, transaction_key, order_id, tx_kind, status, amount,
+       transaction_at, raw)
+SELECT 'portone', 'portone_payments_api', 'tx_' || g, 'pay_nohook_' || g, 'approval', 'PAID', 11000,
+       now() - g * interval '20 seconds', '{{}}' FROM generate_series(1, 180) g;
+INSERT INTO public.wallet_transactions (tx_type, idempotency_key, reference_type, reference_id, created_at)
+SELECT 'purchase_credit', 'dt_purchase:' || id || ':credit', 'dt_purchase', id, paid_at + interval '15 seconds'
+FROM public.dt_purchases WHERE status = 'paid';
+INSERT INTO public.wallet_ledger (tx_id, account_id, amount_dt)
+SELECT t.tx_id, a.id, e.amt FROM public.wallet_transactions t
+CROSS JOIN LATERAL (VALUES ('user', 1100), ('dt_issuance', -1000), ('promo_bonus', -100)) e(acc, amt)
+JOIN public.wallet_accounts a ON (e.acc = 'user' AND a.user_id = '{FAN}') OR a.code = e.acc;
+UPDATE public.dt_purchases p SET wallet_tx_id = t.tx_id FROM public.wallet_transactions t WHERE t.reference_id = p.id;
+""",
+    )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        exit_check = payments.exit_condition(conn, until, 30)
+    assert not exit_check.met
+    stuck = [f for f in exit_check.failing if f.condition is payments.Condition.PG_PENDING]
+    assert [(f.subject, f.value) for f in stuck] == [("portone", 94.0)]  # 105 minus the 11 within the grace
+    assert exit_check.buckets["pg_pending"].iloc[-1] == 94
+
+
+def test_a_clawback_posted_as_a_reversal_under_the_documented_key_counts(contract_db):
+    """wallet_post('refund:<id>:clawback', 'reversal', ...) is a clawback: no refund_not_clawed_back."""
+    purchase, refund = "33333333-3333-3333-3333-333333333333", "44444444-4444-4444-4444-444444444444"
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (id, user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at, paid_at)
+VALUES ('{purchase}', '{FAN}', '{PACKAGE}', 'portone', 'pay_rf_1', 11000, 1000, 100, 'paid', 'idem-rf-1',
+        now() - interval '50 minutes', now() - interval '50 minutes');
+SELECT public.credit_dt_purchase('{purchase}');
+INSERT INTO public.pg_transactions (provider, source, transaction_key, order_id, tx_kind, status, amount,
+       transaction_at, raw) VALUES
+ ('portone', 'portone_payments_api', 'tx_rf_1', 'pay_rf_1', 'approval', 'PAID', 11000,
+  now() - interval '50 minutes', '{{}}'),
+ ('portone', 'portone_payments_api', 'cx_rf_1', 'pay_rf_1', 'cancel', 'CANCELLED', 11000,
+  now() - interval '10 minutes', '{{}}');
+INSERT INTO public.refunds (id, purchase_id, user_id, provider, kind, status, amount_krw, dt_clawback, reason,
+       idempotency_key, provider_cancellation_id, requested_at, completed_at)
+VALUES ('{refund}', '{purchase}', '{FAN}', 'portone', 'refund', 'succeeded', 11000, 1100, '고객 요청', 'rf-1',
+        'cx_rf_1', now() - interval '12 minutes', now() - interval '10 minutes');
+SELECT public.wallet_post('refund:{refund}:clawback', 'reversal',
+  '[{{"user_id":"{FAN}","amount_dt":-1100}},{{"account_code":"dt_issuance","amount_dt":1000}},
+    {{"account_code":"promo_bonus","amount_dt":100}}]', 'refund', '{refund}');
+UPDATE public.dt_purchases SET status = 'refunded', refunded_amount_krw = 11000 WHERE order_id = 'pay_rf_1';
+""",
+    )
+    window = Window(until - timedelta(minutes=60), until)
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = payments.reconcile(conn, window)
+    assert found.items.empty or "refund_not_clawed_back" not in set(found.items["mismatch_type"])
+    # the same refund with its clawback removed is flagged: the rule still bites
+    with psycopg.connect(contract_db.admin, autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")  # delete the clawback without the ledger's guards
+        conn.execute(
+            "DELETE FROM public.wallet_ledger WHERE tx_id IN (SELECT tx_id FROM public.wallet_transactions"
+            " WHERE idempotency_key = %s)",
+            (f"refund:{refund}:clawback",),
+        )
+        conn.execute(
+            "DELETE FROM public.wallet_transactions WHERE idempotency_key = %s", (f"refund:{refund}:clawback",)
+        )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        flagged = payments.reconcile(conn, window)
+    assert list(flagged.items["mismatch_type"]).count("refund_not_clawed_back") == 1

@@ -19,9 +19,11 @@
 -- the DB status (a DB refund newer than the last PG import is not judged yet); not_credited = paid/partially_refunded with no purchase_credit; 
 -- credit_amount_mismatch = the one credit's user-side DT <> dt_amount + bonus_dt; double_credit
 -- = more than one purchase_credit; refund_not_clawed_back = refund succeeded in the period,
--- the purchase was credited, no refund_clawback/chargeback_clawback transaction (by reference or
--- refunds.wallet_tx_id) although DT was due back (dt_clawback, or, when nothing is recorded and
--- no shortfall, the refunded share of dt_amount + bonus_dt).
+-- the purchase was credited, no clawback transaction (refunds.wallet_tx_id; a refund_clawback,
+-- chargeback_clawback or reversal referencing the refund; the contract's key for it, refund/<id>/
+-- clawback joined by colons; a refund/chargeback clawback referencing the purchase) although DT
+-- was due back (dt_clawback, or, when nothing is recorded and no shortfall, the refunded share
+-- of dt_amount + bonus_dt).
 -- COST: window-bound through pg_transactions_at_idx, dt_purchases_paid_at_idx and per-order
 -- index probes, plus one sequential scan of refunds (no index on completed_at; refunds is ~1 %
 -- of purchases).
@@ -237,9 +239,20 @@ refund_items AS (
     AND coalesce(r.completed_at, r.updated_at) >= :since
     AND coalesce(r.completed_at, r.updated_at) < :until
     AND r.wallet_tx_id IS NULL
+    -- a clawback in any of the shapes the contract allows: referencing the refund (a reversal
+    -- too), under the contract's documented key (refund/<id>/clawback joined by colons; unique
+    -- index), or a clawback posted against the purchase itself
     AND NOT EXISTS (
       SELECT 1 FROM public.wallet_transactions t
       WHERE t.reference_type = 'refund' AND t.reference_id = r.id
+        AND t.tx_type IN ('refund_clawback', 'chargeback_clawback', 'reversal'))
+    AND NOT EXISTS (
+      SELECT 1 FROM public.wallet_transactions t
+      -- ':' and 'clawback' apart: a colon before a word is a bind parameter to SQLAlchemy's text()
+      WHERE t.idempotency_key = 'refund:' || r.id::text || ':' || 'clawback')
+    AND NOT EXISTS (
+      SELECT 1 FROM public.wallet_transactions t
+      WHERE t.reference_type = 'dt_purchase' AND t.reference_id = p.id
         AND t.tx_type IN ('refund_clawback', 'chargeback_clawback'))
     AND EXISTS (
       SELECT 1 FROM public.wallet_transactions t
