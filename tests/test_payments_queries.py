@@ -1155,3 +1155,20 @@ UPDATE public.dt_purchases SET status = 'refunded', refunded_amount_krw = 11000 
     with db.read_only(contract_db.reader, "payments") as conn:
         flagged = payments.reconcile(conn, window)
     assert list(flagged.items["mismatch_type"]).count("refund_not_clawed_back") == 1
+
+
+def test_a_key_reuse_answered_in_korean_is_a_conflict(contract_db):
+    until = build(
+        contract_db,
+        """
+INSERT INTO public.idempotency_keys (scope, key, request_hash, status, response_body, created_at, completed_at)
+VALUES ('purchase.confirm', 'ko-key-1', 'h2', 'failed', '{"message": "이미 사용된 멱등성 키입니다"}',
+        now() - interval '10 minutes', now() - interval '10 minutes'),
+       ('purchase.confirm', 'ok-key-1', 'h3', 'completed', '{"message": "결제가 완료되었습니다"}',
+        now() - interval '9 minutes', now() - interval '9 minutes');
+""",
+    )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = payments.idempotency(conn, Window(until - timedelta(minutes=60), until))
+    # exactly the Korean refusal; the Korean success message is not a conflict
+    assert list(found.conflicts["kind"]) == ["key_reused"]

@@ -2,7 +2,7 @@
 -- section: §3-A 트리아지 2 (멱등성 키 충돌)
 -- Two kinds of idempotency conflict in the window:
 --   key_reused          an idempotency_keys row (any scope) answered 409/422, or whose stored
---                       response names a conflict/mismatch/reuse: the same key came back with a
+--                       response names a conflict/mismatch/reuse (English or Korean): the same key came back with a
 --                       different request hash. Time = completed_at, else created_at.
 --                       COST: idempotency_keys has no time index (only PK and expires_at); the
 --                       table is trimmed daily to 15 days of keys (idempotency-keys-cleanup), so
@@ -45,7 +45,8 @@ WHERE coalesce(k.completed_at, k.created_at) >= :since
   AND (k.response_status IN (409, 422)
        OR concat_ws(' ', k.response_body ->> 'code', k.response_body ->> 'error', k.response_body ->> 'message',
                     k.response_body -> 'error' ->> 'code', k.response_body -> 'error' ->> 'message')
-          ~* '(conflict|mismatch|reuse|already[ _-]?used)')
+          -- the app answers in Korean too: 충돌 (conflict), 불일치 (mismatch), 이미 사용/재사용 (already used)
+          ~* '(conflict|mismatch|reuse|already[ _-]?used|충돌|불일치|이미 *사용|재사용)')
 UNION ALL
 SELECT 'shared_purchase_key',
        'dt_purchases',
