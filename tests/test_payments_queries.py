@@ -906,6 +906,13 @@ def explain_parameters(until: datetime) -> dict[str, dict[str, object]]:
             "grace": GRACE,
             "paid_since": until - timedelta(hours=27),
         },
+        "pg_pending_buckets": {
+            "since": until - timedelta(hours=3),
+            "until": until,
+            "bucket": five,
+            "grace": GRACE,
+            "approved_since": until - timedelta(hours=27),
+        },
         "duplicate_webhook_processing": window,
         "idempotency_conflicts": window,
         "double_credits": window,
@@ -1172,3 +1179,51 @@ VALUES ('purchase.confirm', 'ko-key-1', 'h2', 'failed', '{"message": "이미 사
         found = payments.idempotency(conn, Window(until - timedelta(minutes=60), until))
     # exactly the Korean refusal; the Korean success message is not a conflict
     assert list(found.conflicts["kind"]) == ["key_reused"]
+
+
+def test_a_double_credit_is_found_by_its_headers_time_not_only_its_ledger_rows(contract_db):
+    """Two credit headers written with their own (earlier) times; the ledger rows carry now()."""
+    purchase = "55555555-5555-5555-5555-555555555555"
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (id, user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at, paid_at)
+VALUES ('{purchase}', '{FAN}', '{PACKAGE}', 'portone', 'pay_dbl_1', 11000, 1000, 100, 'paid', 'idem-dbl-1',
+        now() - interval '31 minutes', now() - interval '30 minutes');
+INSERT INTO public.wallet_transactions (tx_type, idempotency_key, reference_type, reference_id, created_at) VALUES
+ ('purchase_credit', 'dt_purchase:{purchase}:credit', 'dt_purchase', '{purchase}', now() - interval '29 minutes'),
+ ('purchase_credit', 'webhook:msg_dbl_1:credit', 'dt_purchase', '{purchase}', now() - interval '25 minutes');
+INSERT INTO public.wallet_ledger (tx_id, account_id, amount_dt)
+SELECT t.tx_id, a.id, e.amt FROM public.wallet_transactions t
+CROSS JOIN LATERAL (VALUES ('user', 1100), ('dt_issuance', -1000), ('promo_bonus', -100)) e(acc, amt)
+JOIN public.wallet_accounts a ON (e.acc = 'user' AND a.user_id = '{FAN}') OR a.code = e.acc;
+""",
+    )
+    # the window ends before the ledger rows were written (until is now() + 1 minute)
+    window = Window(until - timedelta(minutes=61), until - timedelta(minutes=3))
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = payments.idempotency(conn, window)
+    assert len(found.double_credits) == 1
+    assert int(found.double_credits["extra_dt"].iloc[0]) == 1100
+
+
+def test_a_purchase_cancelled_in_the_db_but_approved_at_the_pg_is_a_status_mismatch(contract_db):
+    """The order timed out in our DB (UPDATE: the trigger bumps updated_at), the PG had charged it."""
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at)
+SELECT '{FAN}', '{PACKAGE}', 'tosspayments', 'toss_cx_' || g, 11000, 1000, 100, 'pending', 'idem-cx-' || g,
+       now() - interval '40 minutes' FROM generate_series(1, 4) g;
+INSERT INTO public.pg_transactions (provider, source, transaction_key, order_id, tx_kind, status, amount,
+       transaction_at, fetched_at, raw)
+SELECT 'tosspayments', 'toss_transactions_api', 'tk_cx_' || g, 'toss_cx_' || g, 'approval', 'DONE', 11000,
+       now() - interval '30 minutes', now() - interval '20 minutes', '{{}}' FROM generate_series(1, 4) g;
+UPDATE public.dt_purchases SET status = 'cancelled', cancelled_at = now() - interval '31 minutes';
+""",
+    )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = payments.reconcile(conn, Window(until - timedelta(minutes=60), until))
+    assert list(found.items["mismatch_type"]) == ["status_mismatch"] * 4

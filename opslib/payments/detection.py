@@ -162,21 +162,30 @@ def function_totals(frame: pd.DataFrame) -> pd.DataFrame:
 def function_findings(function: Fetched, hooks: Fetched | None = None) -> list[Finding]:
     """The 5xx share of payment-webhook's answers, from the function's edge logs.
 
-    A database whose log drain holds no payment-webhook invocation for the window (drain not
-    set up, or lagging) still records our answer to every delivery in payment_webhook_logs:
-    the share is then taken from there (5xx or no answer), and the detail says so.
+    A database whose log drain holds fewer payment-webhook invocations for the window than the
+    deliveries we recorded (drain not set up, partial, or lagging) still records our answer to
+    every delivery in payment_webhook_logs: the share is then taken from there (5xx or no
+    answer), and the detail says so.
     """
     check = checks.get("payments.webhook_function_5xx")
     if not function.ok:
         return [checks.error(check, function.error or "")]
     totals = function_totals(function.frame)
     whole = int(totals["invocations"].sum())
-    if not whole and hooks is not None and hooks.ok and total(hooks.frame, "deliveries"):
-        deliveries = total(hooks.frame, "deliveries")
+    deliveries = total(hooks.frame, "deliveries") if hooks is not None and hooks.ok else 0
+    # Fewer invocations drained than deliveries we recorded: the drain is missing or lagging,
+    # and our own record of every answer is the fuller source. (A handler that crashes at boot
+    # leaves invocations without deliveries, never the other way round.)
+    if deliveries > whole and hooks is not None:
         errors = total(hooks.frame, "handler_errors")
+        drained = (
+            f"function_edge_logs의 payment-webhook 호출 {whole}건 < 수신 {deliveries}건"
+            if whole
+            else "function_edge_logs에 payment-webhook 호출 기록 없음"
+        )
         detail = (
-            "function_edge_logs에 payment-webhook 호출 기록 없음: payment_webhook_logs의 응답으로 판단 "
-            f"(no invocations in function_edge_logs; from our answers to {deliveries} deliveries: "
+            f"{drained}: payment_webhook_logs의 응답으로 판단 "
+            f"(edge logs hold {whole} invocations; from our answers to {deliveries} deliveries: "
             f"5xx or no answer {errors})"
         )
         return [checks.evaluate(check, pct(errors, deliveries), sample=deliveries, failures=errors, detail=detail)]

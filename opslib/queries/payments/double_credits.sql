@@ -12,14 +12,22 @@
 -- The ledger carries copies of tx_type / reference (set by its trigger "for reconciliation
 -- queries"): the window's credits come from wallet_ledger_created_idx alone, without a join
 -- that let the planner hash all of wallet_transactions.
+-- Purchases paid in the window are candidates too (dt_purchases_paid_at_idx): a ledger row's
+-- created_at is the database's now(), so a credit header written with its own earlier time
+-- (a back-filled or replayed credit) would otherwise be missed.
 WITH recent AS (
-  SELECT DISTINCT l.reference_id AS purchase_id
+  SELECT l.reference_id AS purchase_id
   FROM public.wallet_ledger l
   WHERE l.created_at >= :since
     AND l.created_at < :until
     AND l.entry_type = 'purchase_credit'
     AND l.reference_type = 'dt_purchase'
     AND l.reference_id IS NOT NULL
+  UNION
+  SELECT p.id
+  FROM public.dt_purchases p
+  WHERE p.paid_at >= :since
+    AND p.paid_at < :until
 ),
 -- A credit belongs to a purchase by reference or through dt_purchases.wallet_tx_id. Two
 -- index lookups joined by UNION, not one OR join: the OR made the planner scan all of

@@ -118,9 +118,12 @@ orders AS (
   LEFT JOIN LATERAL (
     SELECT q.id, q.user_id, q.status, q.amount_krw, q.refunded_amount_krw, q.dt_amount, q.bonus_dt, q.paid_at,
            q.wallet_tx_id,
-           greatest(q.updated_at, q.cancelled_at,
-                    (SELECT max(coalesce(r.completed_at, r.updated_at))
-                       FROM public.refunds r WHERE r.purchase_id = q.id)) AS changed_at
+           -- when the DB left paid: its cancel or refund time; updated_at (bumped by any edit,
+           -- through the trigger) only when neither is recorded
+           coalesce(greatest(q.cancelled_at,
+                             (SELECT max(coalesce(r.completed_at, r.updated_at))
+                                FROM public.refunds r WHERE r.purchase_id = q.id)),
+                    q.updated_at) AS changed_at
     FROM public.dt_purchases q
     WHERE q.provider = o.provider AND q.order_id = o.order_id
     LIMIT 1  -- unique anyway; also keeps the planner from flattening this into a hash join
