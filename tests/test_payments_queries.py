@@ -896,9 +896,9 @@ def explain_parameters(until: datetime) -> dict[str, dict[str, object]]:
         "negative_balances": {},
         "funnel_stages": {**window, "bucket": until - since, "grace": GRACE},
         "funnel_lags": window,
-        "pg_paid_db_pending": {**window, "grace": GRACE},
+        "pg_paid_db_pending": {**window, "grace": GRACE, "open_since": until - timedelta(days=1)},
         "ledger_credit_lag": {**window, "bucket": until - since, "grace": GRACE},
-        "ledger_uncredited": {**window, "grace": GRACE},
+        "ledger_uncredited": {**window, "grace": GRACE, "open_since": until - timedelta(days=1)},
         "ledger_backlog_buckets": {
             "since": until - timedelta(hours=3),
             "until": until,
@@ -1227,3 +1227,36 @@ UPDATE public.dt_purchases SET status = 'cancelled', cancelled_at = now() - inte
     with db.read_only(contract_db.reader, "payments") as conn:
         found = payments.reconcile(conn, Window(until - timedelta(minutes=60), until))
     assert list(found.items["mismatch_type"]) == ["status_mismatch"] * 4
+
+
+def test_payments_stuck_since_before_the_window_are_still_shown(contract_db):
+    """Approved 75 minutes ago, still pending; paid 80 minutes ago, never credited: both owed now."""
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at)
+SELECT '{FAN}', '{PACKAGE}', 'portone', 'pay_o_' || g, 11000, 1000, 100, 'pending', 'idem-o-' || g,
+       now() - interval '76 minutes' FROM generate_series(1, 3) g;
+INSERT INTO public.pg_transactions (provider, source, transaction_key, order_id, tx_kind, status, amount,
+       transaction_at, raw)
+SELECT 'portone', 'portone_payments_api', 'tx_o_' || g, 'pay_o_' || g, 'approval', 'PAID', 11000,
+       now() - interval '75 minutes', '{{}}' FROM generate_series(1, 3) g;
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at, paid_at)
+VALUES ('{FAN}', '{PACKAGE}', 'tosspayments', 'toss_nocredit', 11000, 1000, 100, 'paid', 'idem-nocredit-1',
+        now() - interval '81 minutes', now() - interval '80 minutes');
+""",
+    )
+    window = Window(until - timedelta(minutes=60), until)
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = payments.funnel(conn, window)
+        outside = payments.funnel(conn, Window(until - timedelta(days=2), until - timedelta(days=1)))
+    keyed = by_key(found.findings)
+    stuck = keyed["payments.pg_paid_db_pending[portone]"]
+    assert (stuck.outcome, stuck.severity, stuck.value) == (Outcome.WARN, Severity.P1, 3)
+    owed = keyed["payments.ledger_uncredited[tosspayments]"]
+    assert (owed.outcome, owed.value) == (Outcome.WARN, 1)
+    assert found.broken_stage is Stage.WEBHOOK
+    # a window a day earlier does not see them: the lookback ends at its own until
+    assert outside.pg_paid_db_pending.empty and outside.uncredited.empty

@@ -29,6 +29,16 @@ LAG_BUCKETS: tuple[tuple[str, float, float], ...] = (
     ("lt_1h", 1800, 3600),
     ("ge_1h", 3600, float("inf")),
 )
+# Payments still stuck now are shown even if they began before the window: the customer has
+# paid and has no DT until someone acts, whenever the webhook or the credit went missing.
+OPEN_LOOKBACK = timedelta(days=1)
+
+
+def open_params(window: Window, grace: timedelta) -> dict[str, object]:
+    """Parameters of the still-open queries (pg_paid_db_pending, ledger_uncredited)."""
+    return {**window.params(), "grace": grace, "open_since": min(window.since, window.until - OPEN_LOOKBACK)}
+
+
 _TRANSITION = {"confirm": "checkout→confirm", "webhook": "confirm→webhook", "ledger": "paid→credit"}
 
 
@@ -58,9 +68,9 @@ def funnel(conn: Connection, window: Window, grace_minutes: int = 5) -> Funnel:
     whole = window.until - window.since  # one bucket: the funnel of the whole window
     stages = fetch(conn, "funnel_stages", {**window.params(), "bucket": whole, "grace": grace})
     lags = fetch(conn, "funnel_lags", window.params())
-    pending = fetch(conn, "pg_paid_db_pending", {**window.params(), "grace": grace})
+    pending = fetch(conn, "pg_paid_db_pending", open_params(window, grace))
     ledger = fetch(conn, "ledger_credit_lag", {**window.params(), "bucket": whole, "grace": grace})
-    uncredited = fetch(conn, "ledger_uncredited", {**window.params(), "grace": grace})
+    uncredited = fetch(conn, "ledger_uncredited", open_params(window, grace))
     failed = fetch(conn, "failed_purchases", window.params())
 
     findings = (

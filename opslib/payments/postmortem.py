@@ -15,6 +15,7 @@ from opslib.payments.fetch import QueryTiming, fetch, timings
 from opslib.payments.measures import pct, total
 from opslib.payments.measures import rows as select
 from opslib.payments.pg_export import empty_params
+from opslib.payments.pipeline import open_params
 from opslib.payments.stages import PROVIDERS, provider_label
 from opslib.results import Finding
 from opslib.timewindow import KST, Window, kst
@@ -203,8 +204,8 @@ def impact_markdown(
 
 def impact(conn: Connection, window: Window, grace_minutes: int = 5) -> Impact:
     grace = timedelta(minutes=grace_minutes)
-    pending = fetch(conn, "pg_paid_db_pending", {**window.params(), "grace": grace})
-    uncredited = fetch(conn, "ledger_uncredited", {**window.params(), "grace": grace})
+    pending = fetch(conn, "pg_paid_db_pending", open_params(window, grace))
+    uncredited = fetch(conn, "ledger_uncredited", open_params(window, grace))
     doubles = fetch(conn, "double_credits", window.params())
     failed = fetch(conn, "failed_purchases", window.params())
     stages = fetch(conn, "funnel_stages", {**window.params(), "bucket": window.until - window.since, "grace": grace})

@@ -1,10 +1,11 @@
 -- name: pg_paid_db_pending
 -- section: §3-A 트리아지 1 (Webhook 단계: PG 승인 완료인데 DB 미반영)
--- Payments the PG approved in the window, older than the grace period, whose dt_purchases row
--- is still pending / virtual_account_issued, or missing. Evidence of a PG approval, each read
--- through an index on its own time column:
+-- Payments the PG approved from open_since on (before the window too: a payment stuck earlier is
+-- still stuck now), older than the grace period, whose dt_purchases row is still pending /
+-- virtual_account_issued, or missing. Evidence of a PG approval, each read through an index on
+-- its own time column:
 --   pg_transactions  approval rows by transaction_at (pg_transactions_at_idx);
---   webhook          deliveries received in the window in which the PG says paid
+--   webhook          deliveries received since open_since in which the PG says paid
 --                    (PortOne type Transaction.Paid, Toss/PortOne status DONE/PAID) whatever
 --                    our handler answered (pwl_provider_received_idx): a rejected signature
 --                    leaves the purchase pending although the PG approved it;
@@ -15,11 +16,12 @@
 -- param: since timestamptz start of the window (inclusive, UTC)
 -- param: until timestamptz end of the window (exclusive, UTC); "now" for ages
 -- param: grace interval approvals younger than this are in flight, not stuck
+-- param: open_since timestamptz oldest approval considered (the page: a day before until)
 WITH pg AS (
   SELECT t.provider, t.order_id, min(t.transaction_at) AS approved_at, max(t.amount)::bigint AS pg_amount_krw
   FROM public.pg_transactions t
   WHERE t.provider IN ('portone', 'tosspayments')
-    AND t.transaction_at >= :since
+    AND t.transaction_at >= least(:open_since, :since)
     AND t.transaction_at < :until
     AND t.tx_kind = 'approval'
     AND t.order_id IS NOT NULL
@@ -32,7 +34,7 @@ claims AS (
          count(*) FILTER (WHERE w.signature_valid = false)::bigint AS rejected_signatures
   FROM public.payment_webhook_logs w
   WHERE w.provider IN ('portone', 'tosspayments')
-    AND w.received_at >= :since
+    AND w.received_at >= least(:open_since, :since)
     AND w.received_at < :until
     AND w.order_id IS NOT NULL
     AND (w.event_type = 'Transaction.Paid' OR upper(w.provider_status) IN ('PAID', 'DONE'))
@@ -42,7 +44,7 @@ own_status AS (
   SELECT p.provider, p.order_id, coalesce(p.paid_at, p.updated_at) AS approved_at
   FROM public.dt_purchases p
   WHERE p.status IN ('pending', 'virtual_account_issued')
-    AND p.created_at >= :since - interval '1 day'
+    AND p.created_at >= least(:open_since, :since) - interval '1 day'
     AND p.created_at < :until
     AND (p.paid_at IS NOT NULL OR upper(coalesce(p.provider_status, '')) IN ('PAID', 'DONE'))
 ),
@@ -82,7 +84,7 @@ SELECT o.provider,
        o.rejected_signatures
 FROM per_order o
 LEFT JOIN public.dt_purchases p ON p.provider = o.provider AND p.order_id = o.order_id
-WHERE o.approved_at >= :since
+WHERE o.approved_at >= least(:open_since, :since)
   AND o.approved_at < :until - :grace
   AND ((p.id IS NULL AND 'pg_transactions' = ANY (o.sources))
        OR p.status IN ('pending', 'virtual_account_issued'))
