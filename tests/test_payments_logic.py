@@ -254,6 +254,12 @@ def test_deployment_within_ten_minutes_coincides():
     no = triage_sentence(at(40), deploys, 40)
     assert "새 배포 없음" in no and "v42" in no
     assert triage_sentence(None, deploys, 0).startswith("서명 실패 없음")
+    assert "PORTONE_WEBHOOK_SECRET" in triage_sentence(at(12), deploys, 40, frozenset({"portone"}))
+    # Toss deposit callbacks carry a per-payment secret: no env variable to check
+    toss = triage_sentence(at(12), deploys, 40, frozenset({"tosspayments"}))
+    assert "PORTONE_WEBHOOK_SECRET" not in toss and "Payment.secret" in toss
+    both = triage_sentence(at(12), deploys, 40, frozenset({"portone", "tosspayments"}))
+    assert "PORTONE_WEBHOOK_SECRET" in both and "Payment.secret" in both
 
 
 def test_webhook_id_is_masked():

@@ -119,7 +119,24 @@ def coinciding(onset: datetime | None, deployments: Sequence[Deployment]) -> Dep
     return min(near, key=lambda d: abs(d.first_seen - onset)) if near else None
 
 
-def triage_sentence(onset: datetime | None, deployments: Sequence[Deployment], failures: int) -> str:
+TOSS_DEPOSIT_SECRET = (
+    " · Toss 실패는 입금 콜백(DEPOSIT_CALLBACK)의 secret이 결제의 Payment.secret과 다른 것: 환경변수가 아니라 "
+    "결제별 secret 저장/전달 확인 (Toss failures: the deposit callback's secret differs from the payment's own "
+    "secret; check how each payment's secret is stored, not an environment variable)"
+)
+
+
+def triage_sentence(
+    onset: datetime | None, deployments: Sequence[Deployment], failures: int, providers: frozenset[str] = frozenset()
+) -> str:
+    """providers: which PGs the failures came from (PortOne signs with the env secret; Toss
+    deposit callbacks carry a per-payment secret)."""
+    toss_only = bool(providers) and providers <= {"tosspayments"}
+    toss_note = TOSS_DEPOSIT_SECRET if "tosspayments" in providers else ""
+    return _sentence(onset, deployments, failures, toss_only) + toss_note
+
+
+def _sentence(onset: datetime | None, deployments: Sequence[Deployment], failures: int, toss_only: bool) -> str:
     if failures == 0 and onset is None:
         return "서명 실패 없음 (no signature failures in the window)"
     if onset is None:
@@ -133,7 +150,7 @@ def triage_sentence(onset: datetime | None, deployments: Sequence[Deployment], f
         return (
             f"첫 서명 실패 {kst_hhmm(onset)}가 payment-webhook 새 배포 {match.version} "
             f"(첫 호출 {kst_hhmm(match.first_seen)}, {minutes:.0f}분 차이)와 겹침: 배포와 함께 시크릿 또는 검증 코드가 "
-            f"바뀌었을 가능성 → 환경변수(PORTONE_WEBHOOK_SECRET) 즉시 확인 "
+            f"바뀌었을 가능성" + ("" if toss_only else " → 환경변수(PORTONE_WEBHOOK_SECRET) 즉시 확인") + " "
             f"/ The first signature failure at {kst_hhmm(onset)} coincides with deployment {match.version} "
             f"({minutes:.0f} min apart): suspect the secret or the verification code changed with the deploy."
         )
@@ -215,7 +232,10 @@ def signatures(conn: Connection, window: Window, lookback_hours: int = DEFAULT_L
     onset = failure_onset(_buckets(buckets.frame), threshold) if buckets.ok else None
     deployments = _deployments(deploys.frame) if deploys.ok else []
     match = coinciding(onset, deployments)
-    sentence = triage_sentence(onset, deployments, failures)
+    providers = (
+        frozenset(str(p) for p in reasons.frame["provider"]) if reasons.ok and not reasons.frame.empty else frozenset()
+    )
+    sentence = triage_sentence(onset, deployments, failures, providers)
     if not deploys.ok:
         sentence += f" (배포 기록 조회 실패: {deploys.error})"
     return SignatureTriage(
