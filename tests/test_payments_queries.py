@@ -1260,3 +1260,28 @@ VALUES ('{FAN}', '{PACKAGE}', 'tosspayments', 'toss_nocredit', 11000, 1000, 100,
     assert found.broken_stage is Stage.WEBHOOK
     # a window a day earlier does not see them: the lookback ends at its own until
     assert outside.pg_paid_db_pending.empty and outside.uncredited.empty
+
+
+def test_pg_approvals_imported_without_a_time_are_placed_at_their_import(contract_db):
+    """transaction_at is nullable in the contract: such approvals must not vanish from every check."""
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at)
+SELECT '{FAN}', '{PACKAGE}', 'tosspayments', 'toss_nt_' || g, 11000, 1000, 100, 'pending', 'idem-nt-' || g,
+       now() - interval '25 minutes' FROM generate_series(1, 3) g;
+INSERT INTO public.pg_transactions (provider, source, transaction_key, order_id, tx_kind, status, amount,
+       fetched_at, raw)
+SELECT 'tosspayments', 'toss_transactions_api', 'tk_nt_' || g, 'toss_nt_' || g, 'approval', 'DONE', 11000,
+       now() - interval '20 minutes', '{{}}' FROM generate_series(1, 3) g;
+""",
+    )
+    window = Window(until - timedelta(minutes=60), until)
+    with db.read_only(contract_db.reader, "payments") as conn:
+        stuck = by_key(payments.funnel(conn, window).findings)["payments.pg_paid_db_pending[tosspayments]"]
+        recon = payments.reconcile(conn, window)
+        exit_check = payments.exit_condition(conn, until, 30)
+    assert (stuck.outcome, stuck.value) == (Outcome.WARN, 3)
+    assert list(recon.items["mismatch_type"]) == ["status_mismatch"] * 3
+    assert [f.condition for f in exit_check.failing] == [payments.Condition.PG_PENDING]

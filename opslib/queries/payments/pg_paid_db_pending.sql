@@ -11,6 +11,9 @@
 --                    leaves the purchase pending although the PG approved it;
 --   provider_status  open purchases (dt_purchases_open_idx, created up to a day before the
 --                    window) whose own paid_at or last-fetched PG status says paid.
+-- A PG row without transaction_at (the contract allows it) is placed at its fetched_at: an
+-- approval imported without a time is still an approval. The IS NULL branch is an index
+-- search of pg_transactions_at_idx too, so the window stays index-bound.
 -- A missing dt_purchases row counts only on pg_transactions evidence (our own store's import):
 -- a webhook for an order we never created may come from another environment.
 -- param: since timestamptz start of the window (inclusive, UTC)
@@ -18,11 +21,12 @@
 -- param: grace interval approvals younger than this are in flight, not stuck
 -- param: open_since timestamptz oldest approval considered (the page: a day before until)
 WITH pg AS (
-  SELECT t.provider, t.order_id, min(t.transaction_at) AS approved_at, max(t.amount)::bigint AS pg_amount_krw
+  SELECT t.provider, t.order_id, min(coalesce(t.transaction_at, t.fetched_at)) AS approved_at,
+         max(t.amount)::bigint AS pg_amount_krw
   FROM public.pg_transactions t
   WHERE t.provider IN ('portone', 'tosspayments')
-    AND t.transaction_at >= least(:open_since, :since)
-    AND t.transaction_at < :until
+    AND ((t.transaction_at >= least(:open_since, :since) AND t.transaction_at < :until)
+         OR (t.transaction_at IS NULL AND t.fetched_at >= least(:open_since, :since) AND t.fetched_at < :until))
     AND t.tx_kind = 'approval'
     AND t.order_id IS NOT NULL
     AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',

@@ -8,6 +8,9 @@
 -- the range still shows; each is looked up once by (provider, order_id) (the contract's unique
 -- index). A purchase that left pending for another state (failed, cancelled) is a reconciliation
 -- mismatch, not a webhook backlog, from the moment it changed.
+-- A PG row without transaction_at (the contract allows it) is placed at its fetched_at: an
+-- approval imported without a time is still an approval. The IS NULL branch is an index
+-- search of pg_transactions_at_idx too, so the window stays index-bound.
 -- param: since timestamptz start of the range (inclusive, UTC); first bucket start
 -- param: until timestamptz end of the range (exclusive, UTC); the last bucket ends here
 -- param: bucket interval bucket width (5 minutes)
@@ -18,11 +21,11 @@ WITH buckets AS (
   FROM generate_series(:since, :until - interval '1 microsecond', :bucket) AS b
 ),
 approvals AS (
-  SELECT t.provider, t.order_id, min(t.transaction_at) AS approved_at
+  SELECT t.provider, t.order_id, min(coalesce(t.transaction_at, t.fetched_at)) AS approved_at
   FROM public.pg_transactions t
   WHERE t.provider IN ('portone', 'tosspayments')
-    AND t.transaction_at >= :approved_since
-    AND t.transaction_at < :until
+    AND ((t.transaction_at >= :approved_since AND t.transaction_at < :until)
+         OR (t.transaction_at IS NULL AND t.fetched_at >= :approved_since AND t.fetched_at < :until))
     AND t.tx_kind = 'approval'
     AND t.order_id IS NOT NULL
     AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',

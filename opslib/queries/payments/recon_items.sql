@@ -27,6 +27,9 @@
 -- COST: window-bound through pg_transactions_at_idx, dt_purchases_paid_at_idx and per-order
 -- index probes, plus one sequential scan of refunds (no index on completed_at; refunds is ~1 %
 -- of purchases).
+-- A PG row without transaction_at (the contract allows it) is placed at its fetched_at: an
+-- approval imported without a time is still an approval. The IS NULL branch is an index
+-- search of pg_transactions_at_idx too, so the window stays index-bound.
 -- param: since timestamptz start of the period (inclusive, UTC)
 -- param: until timestamptz end of the period (exclusive, UTC); "now" for ages and grace
 -- param: grace interval nothing younger than this is judged (in flight)
@@ -51,8 +54,8 @@ pg_period AS (
   FROM public.pg_transactions t
   WHERE NOT :use_export
     AND t.provider IN ('portone', 'tosspayments')
-    AND t.transaction_at >= :since
-    AND t.transaction_at < :until
+    AND ((t.transaction_at >= :since AND t.transaction_at < :until)
+         OR (t.transaction_at IS NULL AND t.fetched_at >= :since AND t.fetched_at < :until))
     AND t.order_id IS NOT NULL
   UNION ALL
   SELECT e.provider, e.order_id, NULL::timestamptz
@@ -139,7 +142,8 @@ orders AS (
     FROM (
       -- the same PG transaction imported from several sources counts once (API first)
       SELECT DISTINCT ON (t.transaction_key, t.tx_kind)
-             t.transaction_key, t.tx_kind, t.status, t.amount, t.transaction_at,
+             t.transaction_key, t.tx_kind, t.status, t.amount,
+             coalesce(t.transaction_at, t.fetched_at) AS transaction_at,
              (t.tx_kind = 'approval'
               AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
                     'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')) AS ok_approval

@@ -9,6 +9,9 @@
 --             against credited (user-side DT of their purchase_credit transactions, duplicates included).
 -- has_pg is false for a provider with no PG row in the period: its PG figures are unknown,
 -- not zero.
+-- A PG row without transaction_at (the contract allows it) is placed at its fetched_at: an
+-- approval imported without a time is still an approval. The IS NULL branch is an index
+-- search of pg_transactions_at_idx too, so the window stays index-bound.
 -- param: since timestamptz start of the period (inclusive, UTC)
 -- param: until timestamptz end of the period (exclusive, UTC)
 -- param: use_export bool true: PG side from the x_* arrays; false: from pg_transactions
@@ -34,8 +37,8 @@ pg_rows AS (
     FROM public.pg_transactions t
     WHERE NOT :use_export
       AND t.provider IN ('portone', 'tosspayments')
-      AND t.transaction_at >= :since
-      AND t.transaction_at < :until
+      AND ((t.transaction_at >= :since AND t.transaction_at < :until)
+           OR (t.transaction_at IS NULL AND t.fetched_at >= :since AND t.fetched_at < :until))
     ORDER BY t.provider, t.transaction_key, t.tx_kind,
              CASE t.source WHEN 'portone_payments_api' THEN 1 WHEN 'toss_transactions_api' THEN 1
                            WHEN 'toss_settlements_api' THEN 2 ELSE 3 END,
