@@ -5,7 +5,7 @@ pending in the DB, ledger backlog and lag); then the whole held span is judged o
 aggregate, because at quiet hours no single bucket has enough events to judge a rate while
 the span plainly does (2 of 4 deliveries failing in every bucket for half an hour).
 
-The measuring (three SQL queries, per 5-minute bucket) is separate from the judging
+The measuring (five SQL queries, per 5-minute bucket) is separate from the judging
 (`evaluate_exit`, pure, plain values in), so the rule is unit-tested without a database.
 """
 
