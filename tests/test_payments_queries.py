@@ -1285,3 +1285,25 @@ SELECT 'tosspayments', 'toss_transactions_api', 'tk_nt_' || g, 'toss_nt_' || g, 
     assert (stuck.outcome, stuck.value) == (Outcome.WARN, 3)
     assert list(recon.items["mismatch_type"]) == ["status_mismatch"] * 3
     assert [f.condition for f in exit_check.failing] == [payments.Condition.PG_PENDING]
+
+
+def test_a_pg_import_holding_only_a_few_orders_is_named_as_the_likely_cause(contract_db):
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at, paid_at)
+SELECT '{FAN}', '{PACKAGE}', 'portone', 'pay_pi_' || g, 11000, 1000, 100, 'paid', 'idem-pi-' || g,
+       now() - g * interval '5 minutes', now() - g * interval '5 minutes' FROM generate_series(1, 6) g;
+INSERT INTO public.pg_transactions (provider, source, transaction_key, order_id, tx_kind, status, amount,
+       transaction_at, raw)
+VALUES ('portone', 'portone_payments_api', 'tx_pi_1', 'pay_pi_1', 'approval', 'PAID', 11000,
+        now() - interval '5 minutes', '{{}}');
+""",
+    )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = payments.reconcile(conn, Window(until - timedelta(minutes=60), until))
+    missing = by_key(found.findings)
+    finding = next(f for k, f in missing.items() if k.startswith("payments.recon_missing_in_pg"))
+    assert finding.value == 5 and finding.severity is Severity.P0  # the severity stands: it could be forgery
+    assert "PG 가져오기(import) 누락" in finding.detail and "DB 결제 6건 중 5건" in finding.detail

@@ -157,6 +157,20 @@ def by_type(items: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
+def _import_gap(missing: pd.DataFrame, totals: pd.DataFrame) -> str:
+    """Most of a provider's paid purchases absent at the PG points at the import, not at forgery."""
+    notes = []
+    for provider, n in missing.groupby("provider").size().items():
+        paid = total(totals, "db_paid", provider=provider)
+        if paid >= 4 and n * 2 >= paid:
+            notes.append(
+                f" · {provider_label(provider)} DB 결제 {paid}건 중 {n}건이 PG 데이터에 없음: PG 가져오기(import) 누락 "
+                f"가능성이 큼, pg_transactions 적재(크론)부터 확인 (most of the period's payments are absent at the "
+                f"PG: check the PG import first)"
+            )
+    return "".join(notes)
+
+
 def recon_findings(items: Fetched, totals: Fetched, subject: str, uncovered: tuple[str, ...]) -> list[Finding]:
     out: list[Finding] = []
     no_pg = set(uncovered) >= set(PROVIDERS)
@@ -186,6 +200,8 @@ def recon_findings(items: Fetched, totals: Fetched, subject: str, uncovered: tup
                 detail += f", 기대 DT {expected:,} / 원장 DT {ledger:,}"
             else:
                 detail += f", PG {total(part, 'pg_amount_krw'):,}원 / DB {total(part, 'db_amount_krw'):,}원"
+        if kind == "missing_in_pg" and len(part) and totals.ok:
+            detail += _import_gap(part, totals.frame)
         if kind in _NEEDS_PG and uncovered and not no_pg:
             detail += f" · PG 데이터 없음: {', '.join(provider_label(p) for p in uncovered)} (대사 제외)"
         out.append(
