@@ -1307,3 +1307,66 @@ VALUES ('portone', 'portone_payments_api', 'tx_pi_1', 'pay_pi_1', 'approval', 'P
     finding = next(f for k, f in missing.items() if k.startswith("payments.recon_missing_in_pg"))
     assert finding.value == 5 and finding.severity is Severity.P0  # the severity stands: it could be forgery
     assert "PG 가져오기(import) 누락" in finding.detail and "DB 결제 6건 중 5건" in finding.detail
+
+
+def test_a_purchase_we_failed_after_the_pg_approved_it_is_a_stuck_payment(contract_db):
+    """Confirm timed out, the app marked the purchase failed; the PG had charged the customer."""
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, failure_code, failure_message, created_at, updated_at)
+SELECT '{FAN}', '{PACKAGE}', 'tosspayments', 'toss_tmo_' || g, 11000, 1000, 100, 'failed', 'idem-tmo-' || g,
+       'CONFIRM_TIMEOUT', 'confirm API timed out', now() - g * interval '10 minutes',
+       now() - g * interval '10 minutes' + interval '30 seconds' FROM generate_series(1, 3) g;
+INSERT INTO public.pg_transactions (provider, source, transaction_key, order_id, tx_kind, status, amount,
+       transaction_at, raw)
+SELECT 'tosspayments', 'toss_transactions_api', 'tk_tmo_' || g, 'toss_tmo_' || g, 'approval', 'DONE', 11000,
+       now() - g * interval '10 minutes' + interval '10 seconds', '{{}}' FROM generate_series(1, 3) g;
+-- a fourth one the PG did cancel afterwards: consistent, not stuck
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, failure_code, created_at)
+VALUES ('{FAN}', '{PACKAGE}', 'tosspayments', 'toss_void', 11000, 1000, 100, 'failed', 'idem-void-1',
+        'CONFIRM_TIMEOUT', now() - interval '15 minutes');
+INSERT INTO public.pg_transactions (provider, source, transaction_key, order_id, tx_kind, status, amount,
+       transaction_at, raw) VALUES
+ ('tosspayments', 'toss_transactions_api', 'tk_void_a', 'toss_void', 'approval', 'DONE', 11000,
+  now() - interval '15 minutes', '{{}}'),
+ ('tosspayments', 'toss_transactions_api', 'tk_void_c', 'toss_void', 'cancel', 'CANCELED', 11000,
+  now() - interval '14 minutes', '{{}}');
+""",
+    )
+    window = Window(until - timedelta(minutes=60), until)
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = payments.funnel(conn, window)
+        exit_check = payments.exit_condition(conn, until, 30)
+        affected = payments.impact(conn, window)
+    stuck = by_key(found.findings)["payments.pg_paid_db_pending[tosspayments]"]
+    assert (stuck.outcome, stuck.value) == (Outcome.WARN, 3)
+    assert sorted(found.pg_paid_db_pending["db_status"]) == ["failed"] * 3
+    assert found.broken_stage is Stage.WEBHOOK
+    assert not exit_check.met
+    assert (affected.totals.orders, affected.totals.amount_krw) == (3, 33000)
+
+
+def test_declines_without_a_pg_code_are_declines(contract_db):
+    """PortOne's failure.pgCode is optional: status failed + provider_status FAILED is a decline."""
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       provider_status, idempotency_key, failure_message, created_at)
+SELECT '{FAN}', '{PACKAGE}', 'portone', 'pay_decl_' || g, 11000, 1000, 100, 'failed', 'FAILED', 'idem-decl-' || g,
+       '카드사 승인 거절', now() - g * interval '3 minutes' FROM generate_series(1, 10) g;
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at)
+SELECT '{FAN}', '{PACKAGE}', 'portone', 'pay_gone_' || g, 11000, 1000, 100, 'failed', 'idem-gone-' || g,
+       now() - g * interval '4 minutes' FROM generate_series(1, 4) g;  -- abandoned: no code, no PG status
+""",
+    )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = payments.funnel(conn, Window(until - timedelta(minutes=60), until))
+    declines = by_key(found.findings)["payments.checkout_failure_rate[portone]"]
+    assert (declines.outcome, declines.severity, declines.value) == (Outcome.CRITICAL, Severity.P0, 100.0)
+    assert "실패 10건" in declines.detail
+    assert list(found.failure_codes["failure_code"]) == ["FAILED"]

@@ -6,7 +6,8 @@
 --   confirm  = the PG decided: approved (a pg_transactions approval, paid_at = the PG's
 --              approvedAt/paidAt, provider_status PAID/DONE as last fetched from the PG, or a
 --              webhook delivery in which the PG says paid) or declined (status failed with a PG
---              failure_code). Not declines: a failed row without failure_code (abandoned or
+--              failure_code, or without one when the PG status is FAILED/ABORTED: PortOne's
+--              pgCode is optional). Not declines: a failed row with neither (abandoned or
 --              expired checkout), a user cancel (failure_code like PAY_PROCESS_CANCELED) and
 --              status cancelled (the app cancelled it);
 --   webhook  = our handler processed the payment and the DB purchase is paid (status paid,
@@ -14,7 +15,8 @@
 --   ledger   = a purchase_credit exists (reference dt_purchase/id, or dt_purchases.wallet_tx_id).
 -- Stuck counts are as of the until bound and ignore anything younger than the grace period:
 -- checkout→confirm (still open, no PG decision: abandonment, informational), confirm→webhook
--- (PG approved, DB still pending/virtual_account_issued), webhook→ledger (paid, no credit).
+-- (PG approved, DB still pending/virtual_account_issued, or failed/cancelled by us with no cancel
+-- at the PG: the customer was charged and got nothing), webhook→ledger (paid, no credit).
 -- COST: dt_purchases has no index on created_at (only (user_id, created_at), the partial open
 -- index and paid_at), and failed/cancelled rows carry no indexed timestamp, so the cohort is
 -- one sequential scan of dt_purchases; everything after it is index probes per cohort row
@@ -40,16 +42,19 @@ facts AS (
          (c.paid_at IS NOT NULL OR pg.approved_at IS NOT NULL OR wh.claimed_at IS NOT NULL
           OR upper(coalesce(c.provider_status, '')) IN ('PAID', 'DONE')) AS approved,
          least(c.paid_at, pg.approved_at, wh.claimed_at) AS approved_at,
+         coalesce(pg.cancelled, false) AS pg_cancelled,
+         c.provider_status,
          cr.credits
   FROM cohort c
   LEFT JOIN LATERAL (
-    SELECT min(t.transaction_at) AS approved_at
+    SELECT min(coalesce(t.transaction_at, t.fetched_at)) FILTER (
+             WHERE t.tx_kind = 'approval'
+               AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
+                     'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')) AS approved_at,
+           bool_or(t.tx_kind IN ('cancel', 'partial_cancel')) AS cancelled
     FROM public.pg_transactions t
     WHERE t.provider = c.provider
       AND t.order_id = c.order_id
-      AND t.tx_kind = 'approval'
-      AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
-            'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')
   ) pg ON true
   LEFT JOIN LATERAL (
     SELECT min(w.received_at) AS claimed_at
@@ -67,8 +72,10 @@ facts AS (
 ),
 staged AS (
   SELECT f.*,
-         (NOT f.approved AND f.status = 'failed' AND f.failure_code IS NOT NULL
-          AND f.failure_code NOT ILIKE '%cancel%') AS failed,
+         (NOT f.approved AND f.status = 'failed'
+          AND ((f.failure_code IS NOT NULL AND f.failure_code NOT ILIKE '%cancel%')
+               OR (f.failure_code IS NULL AND upper(coalesce(f.provider_status, '')) IN ('FAILED', 'ABORTED')))
+         ) AS failed,
          f.status IN ('paid', 'partially_refunded', 'refunded', 'chargeback') AS db_paid,
          f.credits > 0 AS credited
   FROM facts f
@@ -77,7 +84,9 @@ stuck AS (
   SELECT s.*,
          (NOT s.approved AND NOT s.failed AND s.status IN ('pending', 'virtual_account_issued')
           AND s.created_at < :until - :grace) AS stuck_checkout,
-         (s.approved AND s.status IN ('pending', 'virtual_account_issued')
+         (s.approved
+          AND (s.status IN ('pending', 'virtual_account_issued')
+               OR (s.status IN ('failed', 'cancelled') AND NOT s.pg_cancelled))
           AND coalesce(s.approved_at, s.created_at) < :until - :grace) AS stuck_confirm,
          (s.status IN ('paid', 'partially_refunded') AND NOT s.credited
           AND s.paid_at < :until - :grace) AS stuck_webhook

@@ -2,7 +2,7 @@
 -- section: §3-A 트리아지 1 (Webhook 단계: PG 승인 완료인데 DB 미반영)
 -- Payments the PG approved from open_since on (before the window too: a payment stuck earlier is
 -- still stuck now), older than the grace period, whose dt_purchases row is still pending /
--- virtual_account_issued, or missing. Evidence of a PG approval, each read through an index on
+-- virtual_account_issued, failed or cancelled by us without a cancel at the PG, or missing. Evidence of a PG approval, each read through an index on
 -- its own time column:
 --   pg_transactions  approval rows by transaction_at (pg_transactions_at_idx);
 --   webhook          deliveries received since open_since in which the PG says paid
@@ -91,5 +91,11 @@ LEFT JOIN public.dt_purchases p ON p.provider = o.provider AND p.order_id = o.or
 WHERE o.approved_at >= least(:open_since, :since)
   AND o.approved_at < :until - :grace
   AND ((p.id IS NULL AND 'pg_transactions' = ANY (o.sources))
-       OR p.status IN ('pending', 'virtual_account_issued'))
+       OR p.status IN ('pending', 'virtual_account_issued')
+       -- we failed or cancelled it ourselves (e.g. a confirm timeout) and the PG never cancelled:
+       -- the customer was charged and has no DT
+       OR (p.status IN ('failed', 'cancelled')
+           AND NOT EXISTS (SELECT 1 FROM public.pg_transactions c
+                           WHERE c.provider = o.provider AND c.order_id = o.order_id
+                             AND c.tx_kind IN ('cancel', 'partial_cancel'))))
 ORDER BY o.approved_at, o.provider, o.order_id

@@ -7,7 +7,8 @@
 -- Approvals from approved_since on count (pg_transactions_at_idx), so a backlog that began before
 -- the range still shows; each is looked up once by (provider, order_id) (the contract's unique
 -- index). A purchase that left pending for another state (failed, cancelled) is a reconciliation
--- mismatch, not a webhook backlog, from the moment it changed.
+-- mismatch, not a webhook backlog, from the moment it changed, unless the PG kept the money (no
+-- cancel at the PG): then it is as stuck as a pending one.
 -- A PG row without transaction_at (the contract allows it) is placed at its fetched_at: an
 -- approval imported without a time is still an approval. The IS NULL branch is an index
 -- search of pg_transactions_at_idx too, so the window stays index-bound.
@@ -37,6 +38,11 @@ late AS (
   FROM approvals a
   LEFT JOIN LATERAL (
     SELECT CASE WHEN q.status IN ('pending', 'virtual_account_issued') THEN NULL
+                -- failed/cancelled by us while the PG kept the money: never resolved
+                WHEN q.status IN ('failed', 'cancelled')
+                     AND NOT EXISTS (SELECT 1 FROM public.pg_transactions c
+                                     WHERE c.provider = q.provider AND c.order_id = q.order_id
+                                       AND c.tx_kind IN ('cancel', 'partial_cancel')) THEN NULL
                 ELSE coalesce(q.paid_at, q.cancelled_at, q.updated_at) END AS resolved_at
     FROM public.dt_purchases q
     WHERE q.provider = a.provider AND q.order_id = a.order_id
