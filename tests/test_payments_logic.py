@@ -430,17 +430,43 @@ def test_header_mapping_tolerates_wording():
 
 
 @pytest.mark.parametrize(
-    ("raw", "value"), [("12,000원", 12000), ("₩-3,000", -3000), (11000.0, 11000), ("", None), ("-", None)]
+    ("raw", "value"),
+    [
+        ("12,000원", 12000),
+        ("₩-3,000", -3000),
+        (11000.0, 11000),
+        ("", None),
+        ("-", None),
+        ("11000.00", 11000),  # not 1,100,000
+        ("11,000.0", 11000),
+        ("11,000-", -11000),  # trailing minus
+        ("(3,000)", -3000),  # accounting style
+        ("KRW 5,000", 5000),
+    ],
 )
 def test_amounts(raw, value):
     assert parse_amount(raw) == value
+
+
+@pytest.mark.parametrize("raw", ["11000.50", "12a00", "1.2.3", 99.5])
+def test_an_amount_that_is_not_whole_won_is_refused(raw):
+    with pytest.raises(ValueError, match="amount"):
+        parse_amount(raw)
 
 
 def test_times_without_offset_are_kst():
     assert parse_time("2026.11.25 09:00") == datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
     assert parse_time("2026-11-25T09:00:00+09:00") == datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
     assert parse_time("2026-11-25T00:00:00Z") == datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
-    assert parse_time("not a time") is None
+    # Korean console / Excel style, 오전 (AM) and 오후 (PM), 12 o'clock both ways
+    assert parse_time("2026. 11. 20. 오후 3:04:05") == datetime(2026, 11, 20, 6, 4, 5, tzinfo=UTC)
+    assert parse_time("2026. 11. 20. 오전 9:00:20") == datetime(2026, 11, 20, 0, 0, 20, tzinfo=UTC)
+    assert parse_time("2026. 11. 20. 오전 12:30") == datetime(2026, 11, 19, 15, 30, tzinfo=UTC)
+    assert parse_time("2026. 11. 20. 오후 12:30") == datetime(2026, 11, 20, 3, 30, tzinfo=UTC)
+    # an unreadable time is an error, not a silently missing one (that hid the row from every period)
+    with pytest.raises(ValueError, match="not a date and time"):
+        parse_time("not a time")
+    assert parse_time("  ") is None
 
 
 # --- impact and subjects ---------------------------------------------------------------------
@@ -499,3 +525,36 @@ def test_webhook_chart_keeps_a_total_outage_bucket_in_view():
     assert bottom <= 0.0 < 100.0 <= top
     healthy = frame.assign(success_rate=[100.0, 99.0, float("nan")])
     assert charts.webhook_success_figure(healthy).axes[0].get_ylim()[0] == 90.0
+
+
+HEADER = "\ufeff거래일시,결제건 ID(paymentId),거래 ID(transactionId),거래유형,상태,결제금액\n"
+
+
+def test_a_korean_console_export_is_read_with_its_times_and_amounts(tmp_path):
+    f = tmp_path / "portone_ko.csv"
+    f.write_text(
+        HEADER + '2026. 11. 20. 오후 3:04:05,pay_x_0002,tx-2,승인,결제완료,"11,000"\n'
+        "2026-11-20 16:00:00,pay_x_0003,tx-3,승인,결제완료,11000.00\n",
+        encoding="utf-8",
+    )
+    rows = load_pg_export(f).rows
+    assert [(r.order_id, r.amount, r.transaction_at) for r in rows] == [
+        ("pay_x_0002", 11000, datetime(2026, 11, 20, 6, 4, 5, tzinfo=UTC)),
+        ("pay_x_0003", 11000, datetime(2026, 11, 20, 7, 0, tzinfo=UTC)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ('2026-11-20 09:00:20,pay_x_0001,tx-1,승인,결제완료,"11,0x0"', "line 2: amount '11,0x0' is not a number"),
+        ('어제 오후,pay_x_0001,tx-1,승인,결제완료,"11,000"', "line 2: time '어제 오후' is not a date and time"),
+    ],
+)
+def test_an_unreadable_value_in_an_export_is_one_sentence_naming_the_file_and_line(tmp_path, line, said):
+    f = tmp_path / "bad.csv"
+    f.write_text(HEADER + line + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_pg_export(f)
+    assert str(err.value).startswith("bad.csv: " + said)
+    assert "\n" not in str(err.value)

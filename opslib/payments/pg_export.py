@@ -134,28 +134,62 @@ def kind_from_word(raw: object) -> str | None:
     return None
 
 
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+
+
 def parse_amount(raw: object) -> int | None:
-    """'12,000원', '₩12000', '-3,000', 12000.0 → int (None when there is no number)."""
+    """'12,000원', '₩12000', '-3,000', '3,000-', '(3,000)', '11000.00', 12000.0 → int (None: empty).
+
+    KRW has no minor unit: a fraction other than .0 is refused, as is anything else that is not
+    a number (ValueError with the value, for the caller to name the file and line).
+    """
     if raw is None:
         return None
     if isinstance(raw, int | float):
-        return None if pd.isna(raw) else int(raw)
-    digits = re.sub(r"[^\d\-]", "", str(raw))
-    if not digits or digits == "-":
+        if pd.isna(raw):
+            return None
+        if raw != int(raw):
+            raise ValueError(f"amount {raw!r} has a fraction (KRW has none)")
+        return int(raw)
+    text = re.sub(r"[\s,원₩]|KRW", "", str(raw))
+    negative = False
+    if text.startswith("(") and text.endswith(")"):  # accounting style
+        negative, text = True, text[1:-1]
+    if text.endswith("-"):  # trailing minus, as some consoles export cancels
+        negative, text = not negative, text[:-1]
+    if text.startswith("-"):
+        negative, text = not negative, text[1:]
+    if not text:
         return None
-    return int(digits)
+    if not _NUMBER.match(text):
+        raise ValueError(f"amount {raw!r} is not a number")
+    whole, _, fraction = text.partition(".")
+    if fraction.strip("0"):
+        raise ValueError(f"amount {raw!r} has a fraction (KRW has none)")
+    return -int(whole) if negative else int(whole)
 
 
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y%m%d%H%M%S", "%Y-%m-%d")
+# Korean Excel/console style: '2026. 11. 20. 오후 3:04:05'
+_KOREAN_TIME = re.compile(r"^(\d{4})\.\s*(\d{1,2})\.\s*(\d{1,2})\.?\s*(오전|오후)\s*(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
 def parse_time(raw: object) -> datetime | None:
-    """ISO-8601 with offset as given; a local time without offset is KST (how consoles export)."""
+    """ISO-8601 with offset as given; a local time without offset is KST (how consoles export).
+
+    None for an empty value; ValueError for a value that is not a time we can read (a silently
+    dropped time would hide the row from every period).
+    """
     if raw is None:
         return None
     text = str(raw).strip()
     if not text:
         return None
+    korean = _KOREAN_TIME.match(text)
+    if korean:
+        year, month, day, half, hour, minute, second = korean.groups()
+        h = int(hour) % 12 + (12 if half == "오후" else 0)
+        return datetime(int(year), int(month), int(day), h, int(minute), int(second or 0), tzinfo=KST).astimezone(UTC)
     text = re.sub(r"^(\d{4})[./](\d{1,2})[./](\d{1,2})", r"\1-\2-\3", text).replace("Z", "+00:00")
     text = re.sub(r"^(\d{4})-(\d)-", r"\1-0\2-", text)
     text = re.sub(r"^(\d{4}-\d{2})-(\d)(\D|$)", r"\1-0\2\3", text)
@@ -170,7 +204,9 @@ def parse_time(raw: object) -> datetime | None:
             except ValueError:
                 continue
     if value is None:
-        return None
+        raise ValueError(
+            f"time {str(raw)!r} is not a date and time we can read (use ISO-8601, e.g. 2026-11-20 15:04:05)"
+        )
     if value.tzinfo is None:
         value = value.replace(tzinfo=KST)
     return value.astimezone(UTC)
@@ -300,22 +336,26 @@ def parse_csv(text: str, name: str, provider: str | None = None) -> PgExport:
             return value.strip() if isinstance(value, str) and value.strip() else None
 
         order_id = get("order_id")
-        amount = parse_amount(get("amount"))
-        if not order_id or amount is None:
-            skipped += 1
-            continue
+        try:
+            amount = parse_amount(get("amount"))
+            if not order_id or amount is None:
+                skipped += 1
+                continue
+            at = parse_time(get("time"))
+            cancelled = parse_amount(get("cancel_amount")) if per_payment else None
+            cancel_time = parse_time(get("cancel_time"))
+        except ValueError as exc:
+            raise ValueError(f"line {line_no}: {exc}") from None
         status = canonical_status(get("status"))
-        at = parse_time(get("time"))
         key = get("transaction_key") or get("payment_key") or f"{order_id}:line{line_no}"
         method = get("method")
         if per_payment:
             # One line per payment: the approval, plus its cancelled part as a cancel row.
             rows.append(PgExportRow(who, order_id, key, "approval", status, abs(amount), at, method))
-            cancelled = parse_amount(get("cancel_amount")) or 0
             if cancelled:
                 kind = "partial_cancel" if abs(cancelled) < abs(amount) else "cancel"
                 cancel_key = get("cancel_id") or f"{key}:cancel"
-                cancel_at = parse_time(get("cancel_time")) or at
+                cancel_at = cancel_time or at
                 rows.append(PgExportRow(who, order_id, cancel_key, kind, status, abs(cancelled), cancel_at, method))
             continue
         kind = kind_from_word(get("kind")) if "kind" in mapping else None
@@ -323,7 +363,7 @@ def parse_csv(text: str, name: str, provider: str | None = None) -> PgExport:
             kind = kind_from_word(get("status")) or ("cancel" if amount < 0 else "approval")
         if kind != "approval":
             key = get("cancel_id") or key
-            at = parse_time(get("cancel_time")) or at
+            at = cancel_time or at
         rows.append(PgExportRow(who, order_id, key, kind, status, abs(amount), at, method))
     return PgExport(name, f"{who}_csv", _dedupe(rows), skipped)
 
@@ -484,11 +524,16 @@ def load_pg_export(path: str | Path, provider: str | None = None) -> PgExport:
         raise ConfigError(f"{p.name}: Excel files are not read; save the sheet as CSV (UTF-8) and pass that file")
     text = _read_text(p)
     stripped = text.lstrip("\ufeff \r\n\t")
-    if suffix == ".json" or stripped.startswith(("[", "{")):
-        export = parse_json(stripped, p.name)
-    elif suffix in (".csv", ".tsv", ".txt") or "," in stripped.partition("\n")[0]:
-        export = parse_csv(text, p.name, provider)
-    else:
+    try:
+        if suffix == ".json" or stripped.startswith(("[", "{")):
+            export = parse_json(stripped, p.name)
+        elif suffix in (".csv", ".tsv", ".txt") or "," in stripped.partition("\n")[0]:
+            export = parse_csv(text, p.name, provider)
+        else:
+            export = None
+    except ValueError as exc:  # a value no reader could take: name the file, and the line if known
+        raise ConfigError(f"{p.name}: {exc}") from None
+    if export is None:
         raise ConfigError(
             f"{p.name}: unknown PG export format (expected a PortOne reconciliation .csv or a TossPayments .json)"
         )
