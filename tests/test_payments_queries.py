@@ -1370,3 +1370,27 @@ SELECT '{FAN}', '{PACKAGE}', 'portone', 'pay_gone_' || g, 11000, 1000, 100, 'fai
     assert (declines.outcome, declines.severity, declines.value) == (Outcome.CRITICAL, Severity.P0, 100.0)
     assert "실패 10건" in declines.detail
     assert list(found.failure_codes["failure_code"]) == ["FAILED"]
+
+
+def test_a_mismatched_reconcile_run_cleared_by_a_matched_re_run_no_longer_counts(contract_db):
+    until = build(
+        contract_db,
+        """
+INSERT INTO public.reconciliation_runs (provider, period_start, period_end, trigger, status, mismatch_count,
+       started_at, finished_at)
+SELECT 'portone', now() - (g + 1) * interval '1 day', now() - g * interval '1 day', 'cron', 'mismatched', 4,
+       now() - g * interval '1 day' - interval '2 hours', now() - g * interval '1 day' - interval '119 minutes'
+FROM generate_series(0, 2) g;
+-- ops re-ran two of the three periods (§3-A 복구: 재대사); both matched
+INSERT INTO public.reconciliation_runs (provider, period_start, period_end, trigger, status, mismatch_count,
+       started_at, finished_at)
+SELECT provider, period_start, period_end, 'manual', 'matched', 0, now() - interval '30 minutes',
+       now() - interval '29 minutes'
+FROM public.reconciliation_runs ORDER BY period_start LIMIT 2;
+""",
+    )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = by_key(payments.detect(conn, Window(until - timedelta(minutes=60), until)).findings)
+    runs = found["payments.reconciliation_runs_failed"]
+    assert (runs.outcome, runs.value) == (Outcome.WARN, 1)  # the period nobody re-ran still counts
+    assert "재실행 일치로 해소 2회 제외" in runs.detail

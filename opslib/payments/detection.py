@@ -206,14 +206,39 @@ def function_findings(function: Fetched, hooks: Fetched | None = None) -> list[F
     ]
 
 
+def superseded(failed: pd.DataFrame, runs: pd.DataFrame) -> pd.Series:
+    """Per failed run: did a later run of the same provider, covering its period, end matched?
+
+    The runbook's recovery is a re-run (재대사); a mismatch it cleared is no longer a signal.
+    """
+    if failed.empty:
+        return pd.Series(False, index=failed.index, dtype=bool)
+    matched = runs[runs["status"] == "matched"]
+
+    def cleared(run: pd.Series) -> bool:
+        later = matched[
+            (matched["provider"] == run["provider"])
+            & (matched["started_at"] > run["started_at"])
+            & (matched["period_start"] <= run["period_start"])
+            & (matched["period_end"] >= run["period_end"])
+        ]
+        return not later.empty
+
+    return failed.apply(cleared, axis=1).astype(bool)
+
+
 def reconciliation_findings(runs: Fetched, items: Fetched) -> list[Finding]:
     runs_check = checks.get("payments.reconciliation_runs_failed")
     items_check = checks.get("payments.reconciliation_items_open")
     out: list[Finding] = []
     if runs.ok:
-        bad = runs.frame[runs.frame["status"].isin(["mismatched", "error"])] if not runs.frame.empty else runs.frame
+        failed = runs.frame[runs.frame["status"].isin(["mismatched", "error"])] if not runs.frame.empty else runs.frame
+        resolved = superseded(failed, runs.frame)
+        bad = failed[~resolved]
         running = total(runs.frame.assign(n=1), "n", status="running") if not runs.frame.empty else 0
         detail = f"최근 3일 실행 {len(runs.frame)}회 중 불일치/실패 {len(bad)}회"
+        if resolved.any():
+            detail += f" (재실행 일치로 해소 {int(resolved.sum())}회 제외; superseded by a matched re-run)"
         if running:
             detail += f", 진행 중 {running}회"
         if runs.frame.empty:
