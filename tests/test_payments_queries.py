@@ -1394,3 +1394,24 @@ FROM public.reconciliation_runs ORDER BY period_start LIMIT 2;
     runs = found["payments.reconciliation_runs_failed"]
     assert (runs.outcome, runs.value) == (Outcome.WARN, 1)  # the period nobody re-ran still counts
     assert "재실행 일치로 해소 2회 제외" in runs.detail
+
+
+def test_an_open_card_dispute_is_listed_apart_whatever_its_refund_status(contract_db):
+    purchase = "33333333-3333-3333-3333-333333333333"
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (id, user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at, paid_at)
+VALUES ('{purchase}', '{FAN}', '{PACKAGE}', 'portone', 'pay_cb_1', 11000, 1000, 100, 'paid', 'idem-cb-1',
+        now() - interval '12 days', now() - interval '12 days');
+INSERT INTO public.refunds (purchase_id, user_id, provider, kind, status, amount_krw, reason, requester,
+       idempotency_key, pg_dispute_id, dispute_status, requested_at)
+VALUES ('{purchase}', '{FAN}', 'portone', 'chargeback', 'processing', 11000, 'card dispute', 'PG', 'cb-dispute-1',
+        'dsp_1', 'UNRESOLVED', now() - interval '10 days');
+""",
+    )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = payments.open_refunds(conn, until)
+    assert list(found.open["stuck_at"]) == ["dispute_unresolved"]
+    assert all(f.outcome in (Outcome.OK, Outcome.NOT_EVALUATED) for f in found.findings), found.findings

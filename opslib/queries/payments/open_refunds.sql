@@ -14,9 +14,11 @@ SELECT r.id AS refund_id,
        r.kind,
        r.status,
        r.dispute_status,
-       CASE WHEN r.status = 'requested' THEN 'awaiting_approval'
-            WHEN r.status = 'processing' THEN 'pg_cancel_pending'
-            ELSE 'dispute_unresolved' END AS stuck_at,
+       -- an open card dispute is a dispute whatever its refund status says: it waits for the
+       -- card company (weeks by design), not for us or the PG cancel
+       CASE WHEN r.kind = 'chargeback' AND r.dispute_status = 'UNRESOLVED' THEN 'dispute_unresolved'
+            WHEN r.status = 'requested' THEN 'awaiting_approval'
+            ELSE 'pg_cancel_pending' END AS stuck_at,
        r.amount_krw,
        r.dt_clawback,
        r.requester,
