@@ -1415,3 +1415,36 @@ VALUES ('{purchase}', '{FAN}', 'portone', 'chargeback', 'processing', 11000, 'ca
         found = payments.open_refunds(conn, until)
     assert list(found.open["stuck_at"]) == ["dispute_unresolved"]
     assert all(f.outcome in (Outcome.OK, Outcome.NOT_EVALUATED) for f in found.findings), found.findings
+
+
+def test_a_refund_of_a_different_amount_than_the_pg_cancel_is_an_amount_mismatch(contract_db):
+    """The PG cancelled 5,000 won, our DB refunded 3,000: both sides agree it is partial, not on how much."""
+    purchase, refund = "33333333-3333-3333-3333-333333333333", "44444444-4444-4444-4444-444444444444"
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (id, user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at, paid_at)
+VALUES ('{purchase}', '{FAN}', '{PACKAGE}', 'portone', 'pay_pc_amt', 11000, 1000, 100, 'paid', 'idem-pc-amt',
+        now() - interval '50 minutes', now() - interval '50 minutes');
+SELECT public.credit_dt_purchase('{purchase}');
+INSERT INTO public.pg_transactions (provider, source, transaction_key, order_id, tx_kind, status, amount,
+       transaction_at, raw) VALUES
+ ('portone', 'portone_payments_api', 'tx_pc_amt', 'pay_pc_amt', 'approval', 'PAID', 11000,
+  now() - interval '50 minutes', '{{}}'),
+ ('portone', 'portone_payments_api', 'cx_pc_amt', 'pay_pc_amt', 'partial_cancel', 'PARTIAL_CANCELLED', 5000,
+  now() - interval '20 minutes', '{{}}');
+INSERT INTO public.refunds (id, purchase_id, user_id, provider, kind, status, amount_krw, dt_clawback, reason,
+       idempotency_key, provider_cancellation_id, requested_at, completed_at)
+VALUES ('{refund}', '{purchase}', '{FAN}', 'portone', 'partial_refund', 'succeeded', 3000, 300, '부분 환불',
+        'rf-pc-amt', 'cx_pc_amt', now() - interval '22 minutes', now() - interval '20 minutes');
+SELECT public.wallet_post('refund:{refund}:clawback', 'refund_clawback',
+  '[{{"user_id":"{FAN}","amount_dt":-300}},{{"account_code":"dt_issuance","amount_dt":300}}]', 'refund', '{refund}');
+UPDATE public.dt_purchases SET status = 'partially_refunded', refunded_amount_krw = 3000 WHERE order_id = 'pay_pc_amt';
+""",
+    )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = payments.reconcile(conn, Window(until - timedelta(minutes=60), until))
+    assert list(found.items["mismatch_type"]) == ["amount_mismatch"]
+    row = found.items.iloc[0]
+    assert (int(row["pg_cancelled_krw"]), int(row["db_refunded_krw"])) == (5000, 3000)

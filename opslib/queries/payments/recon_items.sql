@@ -14,7 +14,8 @@
 -- period and only up to its last import (max fetched_at), so an import that has not run yet
 -- does not turn every purchase into a mismatch.
 -- Rules: missing_in_db = PG approved, no purchase row; missing_in_pg = purchase paid in the
--- period, no PG approval; amount_mismatch = PG approved amount <> amount_krw; status_mismatch =
+-- period, no PG approval; amount_mismatch = PG approved amount <> amount_krw, or PG cancelled
+-- amount <> refunded_amount_krw when both sides refunded; status_mismatch =
 -- PG state (PAID / PARTIAL_CANCELLED / CANCELLED from approvals and cancels) not compatible with
 -- the DB status (a DB refund newer than the last PG import is not judged yet); not_credited = paid/partially_refunded with no purchase_credit; 
 -- credit_amount_mismatch = the one credit's user-side DT <> dt_amount + bonus_dt; double_credit
@@ -197,7 +198,13 @@ order_items AS (
        AND o.covered_until IS NOT NULL AND o.paid_at < least(o.covered_until, :until) - :grace,
        o.paid_at),
     ('amount_mismatch',
-       o.purchase_id IS NOT NULL AND o.approvals > 0 AND o.approved_krw <> o.db_amount_krw,
+       o.purchase_id IS NOT NULL AND o.approvals > 0
+       AND (o.approved_krw <> o.db_amount_krw
+            -- both sides refunded, by different amounts (one side only is a status mismatch);
+            -- judged once the PG data was imported after the DB's refund
+            OR (o.cancelled_krw > 0 AND o.db_refunded_krw > 0 AND o.cancelled_krw <> o.db_refunded_krw
+                AND o.db_status <> 'chargeback'
+                AND o.db_changed_at < least(coalesce(o.covered_until, :until), :until) - :grace)),
        coalesce(o.approved_at, o.paid_at)),
     ('status_mismatch',
        o.purchase_id IS NOT NULL AND o.approvals > 0
