@@ -29,7 +29,7 @@ from opslib.payments import (
 )
 from opslib.payments import standard_webhooks as sw
 from opslib.payments.pg_export import map_headers, parse_amount, parse_time
-from opslib.payments.postmortem import AFFECTED_COLUMNS, totals_of
+from opslib.payments.postmortem import AFFECTED_COLUMNS, impact_markdown, totals_of
 from opslib.payments.reconciliation import period_subject
 from opslib.payments.signature_triage import (
     Deployment,
@@ -260,6 +260,13 @@ def test_deployment_within_ten_minutes_coincides():
     assert "PORTONE_WEBHOOK_SECRET" not in toss and "Payment.secret" in toss
     both = triage_sentence(at(12), deploys, 40, frozenset({"portone", "tosspayments"}))
     assert "PORTONE_WEBHOOK_SECRET" in both and "Payment.secret" in both
+    # reasons a wrong secret does not cause point elsewhere
+    clock = triage_sentence(at(12), deploys, 40, frozenset({"portone"}), frozenset({"TIMESTAMP_TOO_OLD"}))
+    assert "시크릿 불일치가 아님" in clock and "NTP" in clock and "PORTONE_WEBHOOK_SECRET" not in clock
+    mixed = triage_sentence(
+        at(12), deploys, 40, frozenset({"portone"}), frozenset({"NO_MATCHING_SIGNATURE", "MISSING_REQUIRED_HEADERS"})
+    )
+    assert "PORTONE_WEBHOOK_SECRET" in mixed and "프록시" in mixed
 
 
 def test_webhook_id_is_masked():
@@ -558,3 +565,12 @@ def test_an_unreadable_value_in_an_export_is_one_sentence_naming_the_file_and_li
         load_pg_export(f)
     assert str(err.value).startswith("bad.csv: " + said)
     assert "\n" not in str(err.value)
+
+
+def test_no_impact_is_said_only_when_every_measurement_ran():
+    window = Window(T0, at(60))
+    nothing = totals_of(pd.DataFrame(columns=AFFECTED_COLUMNS))
+    empty = pd.DataFrame(columns=["label", "counted", "orders"])
+    assert "영향 없음" in impact_markdown(window, nothing, empty, ())
+    partial = impact_markdown(window, nothing, empty, (), ("측정 실패 (pg_paid_db_pending): timeout",), incomplete=True)
+    assert "영향 없음" not in partial and "영향 미확정" in partial

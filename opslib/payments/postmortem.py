@@ -163,7 +163,9 @@ def impact_markdown(
     by_cause: pd.DataFrame,
     excluded: tuple[Cause, ...],
     notes: tuple[str, ...] = (),
+    incomplete: bool = False,
 ) -> str:
+    """incomplete: a query behind the figures failed, so "no impact" cannot be said."""
     lines = [
         f"**결제 장애 영향 (payment impact)** {window.label()}",
         "",
@@ -171,7 +173,13 @@ def impact_markdown(
             f"영향 사용자 **{totals.users:,}명**, 주문 **{totals.orders:,}건**, 금액 **{totals.amount_krw:,}원**; "
             f"DT 미적립 **{totals.dt_not_credited:,} DT**, 이중 적립 **{totals.dt_credited_twice:,} DT**"
             + (f", 환불 후 미회수 **{totals.dt_not_clawed_back:,} DT**" if totals.dt_not_clawed_back else "")
-            + (f". 최초 {kst(totals.first_at)}, 최종 {kst(totals.last_at)}." if totals.first_at else ". 영향 없음.")
+            + (
+                f". 최초 {kst(totals.first_at)}, 최종 {kst(totals.last_at)}."
+                if totals.first_at
+                else ". 일부 측정 실패: 영향 미확정 (incomplete: a measurement failed)."
+                if incomplete
+                else ". 영향 없음."
+            )
         ),
         (
             f"Affected: {totals.users:,} users, {totals.orders:,} orders, KRW {totals.amount_krw:,}; "
@@ -273,7 +281,7 @@ def impact(conn: Connection, window: Window, grace_minutes: int = 5) -> Impact:
         totals=totals,
         by_cause=table,
         affected=for_display(affected),
-        markdown=impact_markdown(window, totals, table, excluded, tuple(notes)),
+        markdown=impact_markdown(window, totals, table, excluded, tuple(notes), incomplete=bool(findings)),
         excluded=excluded,
         findings=tuple(findings),
         timings=timings(pending, uncredited, doubles, failed, stages, recon),

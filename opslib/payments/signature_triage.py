@@ -126,14 +126,43 @@ TOSS_DEPOSIT_SECRET = (
 )
 
 
+# Failure reasons that a wrong secret does not cause, with what to check instead.
+NOT_THE_SECRET = {
+    "TIMESTAMP_TOO_OLD": (
+        "webhook-timestamp가 너무 오래됨: 서버 시계(NTP) 또는 오래된 전송의 재전송(replay) 확인",
+        "timestamps too old: check the server clock or replays of old deliveries",
+    ),
+    "TIMESTAMP_TOO_NEW": ("webhook-timestamp가 미래: 서버 시계(NTP) 확인", "timestamps in the future: check the clock"),
+    "MISSING_REQUIRED_HEADERS": (
+        "webhook-id/timestamp/signature 헤더 누락: 프록시·게이트웨이가 헤더를 지우는지 확인",
+        "signature headers missing: check a proxy or gateway stripping them",
+    ),
+}
+
+
 def triage_sentence(
-    onset: datetime | None, deployments: Sequence[Deployment], failures: int, providers: frozenset[str] = frozenset()
+    onset: datetime | None,
+    deployments: Sequence[Deployment],
+    failures: int,
+    providers: frozenset[str] = frozenset(),
+    reasons: frozenset[str] = frozenset(),
 ) -> str:
     """providers: which PGs the failures came from (PortOne signs with the env secret; Toss
-    deposit callbacks carry a per-payment secret)."""
+    deposit callbacks carry a per-payment secret); reasons: the failure reasons seen."""
+    if reasons and reasons <= NOT_THE_SECRET.keys():
+        hints = [NOT_THE_SECRET[r] for r in sorted(reasons)]
+        when = f"첫 실패 {kst_hhmm(onset)}, " if onset is not None else ""
+        return (
+            f"서명 실패 {failures}건은 시크릿 불일치가 아님 ({when}{', '.join(sorted(reasons))}): "
+            + "; ".join(ko for ko, _ in hints)
+            + f" / Not a secret mismatch ({', '.join(sorted(reasons))}): "
+            + "; ".join(en for _, en in hints)
+        )
     toss_only = bool(providers) and providers <= {"tosspayments"}
     toss_note = TOSS_DEPOSIT_SECRET if "tosspayments" in providers else ""
-    return _sentence(onset, deployments, failures, toss_only) + toss_note
+    other = sorted(reasons & NOT_THE_SECRET.keys())
+    other_note = (" · 그 밖: " + "; ".join(NOT_THE_SECRET[r][0] for r in other)) if other else ""
+    return _sentence(onset, deployments, failures, toss_only) + toss_note + other_note
 
 
 def _sentence(onset: datetime | None, deployments: Sequence[Deployment], failures: int, toss_only: bool) -> str:
@@ -235,7 +264,8 @@ def signatures(conn: Connection, window: Window, lookback_hours: int = DEFAULT_L
     providers = (
         frozenset(str(p) for p in reasons.frame["provider"]) if reasons.ok and not reasons.frame.empty else frozenset()
     )
-    sentence = triage_sentence(onset, deployments, failures, providers)
+    seen = frozenset(str(r) for r in reasons.frame["reason"]) if reasons.ok and not reasons.frame.empty else frozenset()
+    sentence = triage_sentence(onset, deployments, failures, providers, seen)
     if not deploys.ok:
         sentence += f" (배포 기록 조회 실패: {deploys.error})"
     return SignatureTriage(
