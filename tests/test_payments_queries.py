@@ -1448,3 +1448,40 @@ UPDATE public.dt_purchases SET status = 'partially_refunded', refunded_amount_kr
     assert list(found.items["mismatch_type"]) == ["amount_mismatch"]
     row = found.items.iloc[0]
     assert (int(row["pg_cancelled_krw"]), int(row["db_refunded_krw"])) == (5000, 3000)
+
+
+def test_a_clawback_smaller_than_the_refund_says_is_not_clawed_back(contract_db):
+    """refunds.dt_clawback says 1,100 DT came back; the clawback transaction took 100."""
+    purchase, refund = "33333333-3333-3333-3333-333333333333", "44444444-4444-4444-4444-444444444444"
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (id, user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at, paid_at)
+VALUES ('{purchase}', '{FAN}', '{PACKAGE}', 'portone', 'pay_rf_short', 11000, 1000, 100, 'paid', 'idem-rf-short',
+        now() - interval '50 minutes', now() - interval '50 minutes');
+SELECT public.credit_dt_purchase('{purchase}');
+INSERT INTO public.refunds (id, purchase_id, user_id, provider, kind, status, amount_krw, dt_clawback, reason,
+       idempotency_key, provider_cancellation_id, requested_at, completed_at)
+VALUES ('{refund}', '{purchase}', '{FAN}', 'portone', 'refund', 'succeeded', 11000, 1100, '고객 요청',
+        'rf-short', 'cx_rf_short', now() - interval '22 minutes', now() - interval '20 minutes');
+SELECT public.wallet_post('refund:{refund}:clawback', 'refund_clawback',
+  '[{{"user_id":"{FAN}","amount_dt":-100}},{{"account_code":"promo_bonus","amount_dt":100}}]', 'refund', '{refund}');
+UPDATE public.dt_purchases SET status = 'refunded', refunded_amount_krw = 11000 WHERE id = '{purchase}';
+""",
+    )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = payments.reconcile(conn, Window(until - timedelta(minutes=60), until))
+    short = found.items[found.items["mismatch_type"] == "refund_not_clawed_back"]
+    assert [(int(r.expected_dt), int(r.ledger_dt)) for r in short.itertuples()] == [(1100, 100)]
+
+
+def test_an_unreadable_table_is_never_read_as_no_problem(contract_db):
+    until = build(contract_db, "REVOKE SELECT ON public.payment_webhook_logs FROM opsbook_reader;")
+    window = Window(until - timedelta(minutes=60), until)
+    with db.read_only(contract_db.reader, "payments") as conn:
+        triage = payments.signatures(conn, window)
+        exit_check = payments.exit_condition(conn, until, 30)
+    assert triage.sentence.startswith("서명 실패를 측정하지 못함") and "permission denied" in triage.sentence
+    assert not exit_check.met
+    assert exit_check.sentence.startswith("판정 불가") and "충족" not in exit_check.sentence.replace("미충족", "")

@@ -425,9 +425,13 @@ def exit_condition(
     sentence = evaluation.sentence
     met = evaluation.met
     if errors:
-        # A condition we could not measure is not "normal": never declare the exit met on it.
+        # A condition we could not measure is not "normal": never declare the exit met on it,
+        # nor print a "met" sentence after the "cannot judge" one.
         met = False
-        sentence = "판정 불가: 종료 조건 일부를 측정하지 못함 (could not measure every exit condition) · " + sentence
+        failed = ", ".join(sorted({f.check.removeprefix("payments.") for f in errors}))
+        sentence = f"판정 불가: 종료 조건 일부를 측정하지 못함 ({failed}) (could not measure every exit condition)"
+        if evaluation.failing:
+            sentence += " · 미충족: " + "; ".join(f.text for f in evaluation.failing)
     return ExitCondition(
         until=until,
         hold_minutes=hold_minutes,

@@ -266,6 +266,10 @@ def signatures(conn: Connection, window: Window, lookback_hours: int = DEFAULT_L
     )
     seen = frozenset(str(r) for r in reasons.frame["reason"]) if reasons.ok and not reasons.frame.empty else frozenset()
     sentence = triage_sentence(onset, deployments, failures, providers, seen)
+    if not reasons.ok or not buckets.ok:
+        # no failure counted because none could be read: never say "no signature failures"
+        error = reasons.error if not reasons.ok else buckets.error
+        sentence = f"서명 실패를 측정하지 못함: {error} (could not read the signature failures)"
     if not deploys.ok:
         sentence += f" (배포 기록 조회 실패: {deploys.error})"
     return SignatureTriage(

@@ -20,11 +20,11 @@
 -- the DB status (a DB refund newer than the last PG import is not judged yet); not_credited = paid/partially_refunded with no purchase_credit; 
 -- credit_amount_mismatch = the one credit's user-side DT <> dt_amount + bonus_dt; double_credit
 -- = more than one purchase_credit; refund_not_clawed_back = refund succeeded in the period,
--- the purchase was credited, no clawback transaction (refunds.wallet_tx_id; a refund_clawback,
+-- the purchase was credited, and its clawbacks (refunds.wallet_tx_id; a refund_clawback,
 -- chargeback_clawback or reversal referencing the refund; the contract's key for it, refund/<id>/
--- clawback joined by colons; a refund/chargeback clawback referencing the purchase) although DT
--- was due back (dt_clawback, or, when nothing is recorded and no shortfall, the refunded share
--- of dt_amount + bonus_dt).
+-- clawback joined by colons; a refund/chargeback clawback referencing the purchase) took no DT
+-- back although some was due (dt_clawback, or, when nothing is recorded and no shortfall, the
+-- refunded share of dt_amount + bonus_dt), or took less than the refund row's dt_clawback.
 -- COST: window-bound through pg_transactions_at_idx, dt_purchases_paid_at_idx and per-order
 -- index probes, plus one sequential scan of refunds (no index on completed_at; refunds is ~1 %
 -- of purchases).
@@ -240,41 +240,47 @@ refund_items AS (
          'refund_not_clawed_back' AS mismatch_type,
          NULL::bigint AS pg_amount_krw, NULL::bigint AS pg_cancelled_krw,
          p.amount_krw AS db_amount_krw, r.amount_krw AS db_refunded_krw,
-         greatest(r.dt_clawback,
-                  CASE WHEN r.dt_shortfall = 0
-                       THEN (p.dt_amount + p.bonus_dt) * r.amount_krw / p.amount_krw ELSE 0 END)::bigint AS expected_dt,
-         0::bigint AS ledger_dt,
+         e.expected_dt,
+         cb.clawed_dt AS ledger_dt,
          NULL::text AS pg_status, NULL::text AS pg_status_raw, p.status AS db_status,
          r.provider_cancellation_id AS pg_transaction_key,
          coalesce(r.completed_at, r.updated_at) AS event_at
   FROM public.refunds r
   JOIN public.dt_purchases p ON p.id = r.purchase_id
+  -- DT due back: what the refund row says it removed, or, when it records nothing and no
+  -- shortfall, the refunded share of the credit
+  CROSS JOIN LATERAL (
+    SELECT (CASE WHEN r.dt_clawback > 0 THEN r.dt_clawback
+                 WHEN r.dt_shortfall = 0 THEN (p.dt_amount + p.bonus_dt) * r.amount_krw / p.amount_krw
+                 ELSE 0 END)::bigint AS expected_dt
+  ) e
+  -- DT actually taken back from the user, over the clawbacks in any shape the contract allows:
+  -- refunds.wallet_tx_id; a refund/chargeback clawback or reversal referencing the refund; the
+  -- contract's documented key (refund/<id>/clawback joined by colons; unique index); a
+  -- refund/chargeback clawback posted against the purchase itself
+  CROSS JOIN LATERAL (
+    SELECT coalesce(-sum(l.amount_dt), 0)::bigint AS clawed_dt
+    FROM public.wallet_transactions t
+    JOIN public.wallet_ledger l ON l.tx_id = t.tx_id
+    JOIN public.wallet_accounts a ON a.id = l.account_id AND a.kind = 'user'
+    WHERE t.tx_id = r.wallet_tx_id
+       OR (t.reference_type = 'refund' AND t.reference_id = r.id
+           AND t.tx_type IN ('refund_clawback', 'chargeback_clawback', 'reversal'))
+       -- ':' and 'clawback' apart: a colon before a word is a bind parameter to SQLAlchemy's text()
+       OR t.idempotency_key = 'refund:' || r.id::text || ':' || 'clawback'
+       OR (t.reference_type = 'dt_purchase' AND t.reference_id = p.id
+           AND t.tx_type IN ('refund_clawback', 'chargeback_clawback'))
+  ) cb
   WHERE r.status = 'succeeded'
     AND coalesce(r.completed_at, r.updated_at) >= :since
     AND coalesce(r.completed_at, r.updated_at) < :until
-    AND r.wallet_tx_id IS NULL
-    -- a clawback in any of the shapes the contract allows: referencing the refund (a reversal
-    -- too), under the contract's documented key (refund/<id>/clawback joined by colons; unique
-    -- index), or a clawback posted against the purchase itself
-    AND NOT EXISTS (
-      SELECT 1 FROM public.wallet_transactions t
-      WHERE t.reference_type = 'refund' AND t.reference_id = r.id
-        AND t.tx_type IN ('refund_clawback', 'chargeback_clawback', 'reversal'))
-    AND NOT EXISTS (
-      SELECT 1 FROM public.wallet_transactions t
-      -- ':' and 'clawback' apart: a colon before a word is a bind parameter to SQLAlchemy's text()
-      WHERE t.idempotency_key = 'refund:' || r.id::text || ':' || 'clawback')
-    AND NOT EXISTS (
-      SELECT 1 FROM public.wallet_transactions t
-      WHERE t.reference_type = 'dt_purchase' AND t.reference_id = p.id
-        AND t.tx_type IN ('refund_clawback', 'chargeback_clawback'))
     AND EXISTS (
       SELECT 1 FROM public.wallet_transactions t
       WHERE t.tx_type = 'purchase_credit'
         AND ((t.reference_type = 'dt_purchase' AND t.reference_id = p.id) OR t.tx_id = p.wallet_tx_id))
-    AND greatest(r.dt_clawback,
-                 CASE WHEN r.dt_shortfall = 0
-                      THEN (p.dt_amount + p.bonus_dt) * r.amount_krw / p.amount_krw ELSE 0 END) > 0
+    AND e.expected_dt > 0
+    -- nothing taken back, or less than the refund row itself says was taken
+    AND (cb.clawed_dt <= 0 OR (r.dt_clawback > 0 AND cb.clawed_dt < r.dt_clawback))
 )
 SELECT i.*, extract(epoch FROM :until - i.event_at)::float8 AS age_s
 FROM (SELECT * FROM order_items UNION ALL SELECT * FROM refund_items) AS i
