@@ -1485,3 +1485,20 @@ def test_an_unreadable_table_is_never_read_as_no_problem(contract_db):
     assert triage.sentence.startswith("서명 실패를 측정하지 못함") and "permission denied" in triage.sentence
     assert not exit_check.met
     assert exit_check.sentence.startswith("판정 불가") and "충족" not in exit_check.sentence.replace("미충족", "")
+
+
+def test_a_reconcile_run_still_running_after_hours_has_hung(contract_db):
+    until = build(
+        contract_db,
+        """
+INSERT INTO public.reconciliation_runs (provider, period_start, period_end, trigger, status, started_at)
+VALUES ('portone', now() - interval '3 days', now() - interval '2 days', 'cron', 'running',
+        now() - interval '47 hours'),
+       ('tosspayments', now() - interval '1 day', now(), 'cron', 'running', now() - interval '3 minutes');
+""",
+    )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        found = by_key(payments.detect(conn, Window(until - timedelta(minutes=60), until)).findings)
+    runs = found["payments.reconciliation_runs_failed"]
+    assert (runs.outcome, runs.value) == (Outcome.WARN, 1)  # the one started 3 minutes ago is just running
+    assert "멈춘 실행" in runs.detail and "진행 중 1회" in runs.detail

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -54,7 +54,7 @@ def detect(conn: Connection, window: Window) -> Detection:
     findings: list[Finding] = []
     findings += webhook_findings(hooks, reasons)
     findings += function_findings(function, hooks)
-    findings += reconciliation_findings(runs, items)
+    findings += reconciliation_findings(runs, items, window.until)
     findings += balance_findings(balances)
 
     return Detection(
@@ -227,20 +227,33 @@ def superseded(failed: pd.DataFrame, runs: pd.DataFrame) -> pd.Series:
     return failed.apply(cleared, axis=1).astype(bool)
 
 
-def reconciliation_findings(runs: Fetched, items: Fetched) -> list[Finding]:
+# A payment-reconcile run takes minutes; one still "running" after this has hung (§3-F cron).
+HUNG_AFTER = timedelta(hours=2)
+
+
+def reconciliation_findings(runs: Fetched, items: Fetched, now: datetime | None = None) -> list[Finding]:
     runs_check = checks.get("payments.reconciliation_runs_failed")
     items_check = checks.get("payments.reconciliation_items_open")
     out: list[Finding] = []
     if runs.ok:
-        failed = runs.frame[runs.frame["status"].isin(["mismatched", "error"])] if not runs.frame.empty else runs.frame
-        resolved = superseded(failed, runs.frame)
+        frame = runs.frame
+        hung_mask = (
+            (frame["status"] == "running") & (pd.to_datetime(frame["started_at"], utc=True) < now - HUNG_AFTER)
+            if now is not None and not frame.empty
+            else pd.Series(False, index=frame.index, dtype=bool)
+        )
+        failed = frame[frame["status"].isin(["mismatched", "error"]) | hung_mask] if not frame.empty else frame
+        resolved = superseded(failed, frame)
         bad = failed[~resolved]
+        hung = int((hung_mask & ~resolved.reindex(frame.index, fill_value=False)).sum()) if not frame.empty else 0
         running = total(runs.frame.assign(n=1), "n", status="running") if not runs.frame.empty else 0
         detail = f"최근 3일 실행 {len(runs.frame)}회 중 불일치/실패 {len(bad)}회"
+        if hung:
+            detail += f" (그중 {HUNG_AFTER.seconds // 3600}시간 넘게 running {hung}회: 멈춘 실행, §3-F 크론 확인)"
         if resolved.any():
             detail += f" (재실행 일치로 해소 {int(resolved.sum())}회 제외; superseded by a matched re-run)"
-        if running:
-            detail += f", 진행 중 {running}회"
+        if running - hung > 0:
+            detail += f", 진행 중 {running - hung}회"
         if runs.frame.empty:
             detail = "최근 3일 payment-reconcile 실행 기록 없음 (no runs: is the cron job running?)"
         out.append(
