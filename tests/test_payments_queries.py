@@ -913,6 +913,7 @@ def explain_parameters(until: datetime) -> dict[str, dict[str, object]]:
             "grace": GRACE,
             "approved_since": until - timedelta(hours=27),
         },
+        "delayed_payments": {**window, "grace": GRACE},
         "duplicate_webhook_processing": window,
         "idempotency_conflicts": window,
         "double_credits": window,
@@ -1502,3 +1503,41 @@ VALUES ('portone', now() - interval '3 days', now() - interval '2 days', 'cron',
     runs = found["payments.reconciliation_runs_failed"]
     assert (runs.outcome, runs.value) == (Outcome.WARN, 1)  # the one started 3 minutes ago is just running
     assert "멈춘 실행" in runs.detail and "진행 중 1회" in runs.detail
+
+
+def test_a_recovered_webhook_outage_still_counts_its_delayed_customers_as_impact(contract_db):
+    """Ten deliveries rejected (401) 50-41 minutes ago, retried successfully 15 minutes ago, now paid."""
+    until = build(
+        contract_db,
+        f"""
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at, paid_at)
+SELECT '{FAN}', '{PACKAGE}', 'portone', 'pay_d_' || g, 11000, 1000, 100, 'paid', 'idem-d-' || g,
+       now() - (40 + g) * interval '1 minute', now() - (40 + g) * interval '1 minute' FROM generate_series(1, 10) g;
+INSERT INTO public.payment_webhook_logs (provider, webhook_id, event_type, order_id, signature_valid, signature_error,
+       http_status, processing_status, payload, received_at)
+SELECT 'portone', 'msg_d_' || g, 'Transaction.Paid', 'pay_d_' || g, false, 'NO_MATCHING_SIGNATURE', 401, 'failed',
+       '{{}}'::jsonb, now() - (40 + g) * interval '1 minute' FROM generate_series(1, 10) g
+UNION ALL
+SELECT 'portone', 'msg_d_' || g, 'Transaction.Paid', 'pay_d_' || g, true, NULL, 200, 'processed',
+       '{{}}'::jsonb, now() - interval '15 minutes' FROM generate_series(1, 10) g;
+-- one delivery that failed once and got through a minute later: a retry, not a delay
+INSERT INTO public.dt_purchases (user_id, package_id, provider, order_id, amount_krw, dt_amount, bonus_dt, status,
+       idempotency_key, created_at, paid_at)
+VALUES ('{FAN}', '{PACKAGE}', 'portone', 'pay_retry', 11000, 1000, 100, 'paid', 'idem-retry-1',
+        now() - interval '30 minutes', now() - interval '30 minutes');
+INSERT INTO public.payment_webhook_logs (provider, webhook_id, event_type, order_id, signature_valid, http_status,
+       processing_status, payload, received_at) VALUES
+ ('portone', 'msg_retry', 'Transaction.Paid', 'pay_retry', true, 500, 'failed', '{{}}',
+  now() - interval '30 minutes'),
+ ('portone', 'msg_retry', 'Transaction.Paid', 'pay_retry', true, 200, 'processed', '{{}}',
+  now() - interval '29 minutes');
+SELECT public.credit_dt_purchase(id) FROM public.dt_purchases;
+""",
+    )
+    with db.read_only(contract_db.reader, "payments") as conn:
+        affected = payments.impact(conn, Window(until - timedelta(minutes=60), until))
+    assert (affected.totals.orders, affected.totals.amount_krw, affected.totals.users) == (10, 110000, 1)
+    delayed = affected.by_cause[affected.by_cause["cause"] == "delayed"]
+    assert int(delayed["orders"].iloc[0]) == 10
+    assert "영향 없음" not in affected.markdown

@@ -23,6 +23,7 @@ from opslib.timewindow import KST, Window, kst
 
 class Cause(enum.Enum):
     STUCK_AT_WEBHOOK = "stuck_at_webhook"
+    DELAYED = "delayed"
     NOT_CREDITED = "not_credited"
     DOUBLE_CREDIT = "double_credit"
     FAILED_AT_PG = "failed_at_pg"
@@ -33,6 +34,7 @@ class Cause(enum.Enum):
     def label_ko(self) -> str:
         return {
             "stuck_at_webhook": "Webhook 단계 정체 (PG 승인, DB 미반영)",
+            "delayed": "지연 반영 (webhook 실패 후 복구, recovered)",
             "not_credited": "DT 미적립",
             "double_credit": "이중 적립",
             "failed_at_pg": "PG 승인 실패",
@@ -218,12 +220,14 @@ def impact(conn: Connection, window: Window, grace_minutes: int = 5) -> Impact:
     failed = fetch(conn, "failed_purchases", window.params())
     stages = fetch(conn, "funnel_stages", {**window.params(), "bucket": window.until - window.since, "grace": grace})
     recon = fetch(conn, "recon_items", {**window.params(), "grace": grace, "use_export": False, **empty_params()})
+    delayed = fetch(conn, "delayed_payments", {**window.params(), "grace": grace})
 
     parts = [
         _rows(Cause.STUCK_AT_WEBHOOK, pending.frame, amount="amount_krw", at="approved_at", dt_missing="expected_dt"),
         _rows(Cause.NOT_CREDITED, uncredited.frame, amount="amount_krw", at="paid_at", dt_missing="expected_dt"),
         _rows(Cause.DOUBLE_CREDIT, doubles.frame, amount="amount_krw", at="last_credit_at", dt_twice="extra_dt"),
         _rows(Cause.FAILED_AT_PG, failed.frame, amount="amount_krw", at="created_at"),
+        _rows(Cause.DELAYED, delayed.frame, amount="amount_krw", at="first_delivery_at"),
     ]
     if recon.ok and not recon.frame.empty:
         mismatch = recon.frame[recon.frame["mismatch_type"] == "amount_mismatch"]
@@ -265,6 +269,7 @@ def impact(conn: Connection, window: Window, grace_minutes: int = 5) -> Impact:
         (failed, "payments.checkout_failure_rate"),
         (stages, "payments.checkout_failure_rate"),
         (recon, "payments.recon_amount_mismatch"),
+        (delayed, "payments.webhook_success_rate"),
     )
     notes = []
     for fetched, check_id in feeds:
@@ -284,5 +289,5 @@ def impact(conn: Connection, window: Window, grace_minutes: int = 5) -> Impact:
         markdown=impact_markdown(window, totals, table, excluded, tuple(notes), incomplete=bool(findings)),
         excluded=excluded,
         findings=tuple(findings),
-        timings=timings(pending, uncredited, doubles, failed, stages, recon),
+        timings=timings(pending, uncredited, doubles, failed, stages, recon, delayed),
     )
