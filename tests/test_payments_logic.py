@@ -574,3 +574,20 @@ def test_no_impact_is_said_only_when_every_measurement_ran():
     assert "영향 없음" in impact_markdown(window, nothing, empty, ())
     partial = impact_markdown(window, nothing, empty, (), ("측정 실패 (pg_paid_db_pending): timeout",), incomplete=True)
     assert "영향 없음" not in partial and "영향 미확정" in partial
+
+
+def test_two_partial_cancels_under_one_transaction_id_both_count_a_repeated_line_once(tmp_path):
+    f = tmp_path / "two_partials.csv"
+    f.write_text(
+        HEADER + '2026-11-20 10:00:20,pay_two_pc,tx-two,승인,결제완료,"22,000"\n'
+        '2026-11-20 12:00:00,pay_two_pc,tx-two,부분취소,부분취소,"-11,000"\n'
+        '2026-11-20 13:00:00,pay_two_pc,tx-two,부분취소,부분취소,"-11,000"\n'
+        '2026-11-20 13:00:00,pay_two_pc,tx-two,부분취소,부분취소,"-11,000"\n',  # the same line listed twice
+        encoding="utf-8",
+    )
+    rows = load_pg_export(f).rows
+    assert [(r.tx_kind, r.amount) for r in rows] == [
+        ("approval", 22000),
+        ("partial_cancel", 11000),
+        ("partial_cancel", 11000),
+    ]

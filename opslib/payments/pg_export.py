@@ -498,11 +498,13 @@ def parse_json(text: str, name: str) -> PgExport:
 
 
 def _dedupe(rows: Iterable[PgExportRow]) -> tuple[PgExportRow, ...]:
-    """One row per (provider, transaction key, kind): an export listing a line twice counts once."""
-    seen: set[tuple[str, str, str]] = set()
+    """An export listing the same line twice counts it once. Same line = same transaction key,
+    kind, amount and time: two partial cancels under one transaction id (as PortOne's CSV lists
+    them) differ in time or amount and both count."""
+    seen: set[tuple[object, ...]] = set()
     out = []
     for r in rows:
-        key = (r.provider, r.transaction_key, r.tx_kind)
+        key = (r.provider, r.transaction_key, r.tx_kind, r.amount, r.transaction_at)
         if key not in seen:
             seen.add(key)
             out.append(r)
