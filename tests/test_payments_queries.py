@@ -1449,6 +1449,8 @@ UPDATE public.dt_purchases SET status = 'partially_refunded', refunded_amount_kr
     assert list(found.items["mismatch_type"]) == ["amount_mismatch"]
     row = found.items.iloc[0]
     assert (int(row["pg_cancelled_krw"]), int(row["db_refunded_krw"])) == (5000, 3000)
+    finding = next(f for f in found.findings if f.check == "payments.recon_amount_mismatch")
+    assert "취소 PG 5,000원 / 환불 DB 3,000원" in finding.detail
 
 
 def test_a_clawback_smaller_than_the_refund_says_is_not_clawed_back(contract_db):

@@ -200,6 +200,9 @@ def recon_findings(items: Fetched, totals: Fetched, subject: str, uncovered: tup
                 detail += f", 기대 DT {expected:,} / 원장 DT {ledger:,}"
             else:
                 detail += f", PG {total(part, 'pg_amount_krw'):,}원 / DB {total(part, 'db_amount_krw'):,}원"
+                cancelled, refunded = total(part, "pg_cancelled_krw"), total(part, "db_refunded_krw")
+                if kind == "amount_mismatch" and cancelled != refunded:
+                    detail += f"; 취소 PG {cancelled:,}원 / 환불 DB {refunded:,}원 (cancelled vs refunded)"
         if kind == "missing_in_pg" and len(part) and totals.ok:
             detail += _import_gap(part, totals.frame)
         if kind in _NEEDS_PG and uncovered and not no_pg:
