@@ -50,7 +50,15 @@ credits AS (
             JOIN public.wallet_accounts a ON a.id = l.account_id AND a.kind = 'user'
            WHERE l.tx_id = t.tx_id)::bigint AS user_dt
   FROM linked k
-  JOIN public.wallet_transactions t ON t.tx_id = k.tx_id AND t.tx_type = 'purchase_credit'
+  -- LATERAL + LIMIT: a primary-key probe per linked credit. A plain join let the planner, which
+  -- cannot estimate the UNIONed candidates, hash all of wallet_transactions (seen: 420 ms at
+  -- 1.2 M rows, against 25 ms probed).
+  CROSS JOIN LATERAL (
+    SELECT w.tx_id, w.created_at, w.idempotency_key
+    FROM public.wallet_transactions w
+    WHERE w.tx_id = k.tx_id AND w.tx_type = 'purchase_credit'
+    LIMIT 1
+  ) t
 ),
 per_purchase AS (
   SELECT c.purchase_id,

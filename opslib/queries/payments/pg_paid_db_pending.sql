@@ -1,8 +1,9 @@
 -- name: pg_paid_db_pending
 -- section: §3-A 트리아지 1 (Webhook 단계: PG 승인 완료인데 DB 미반영)
--- Payments the PG approved from open_since on (before the window too: a payment stuck earlier is
--- still stuck now), older than the grace period, whose dt_purchases row is still pending /
--- virtual_account_issued, failed or cancelled by us without a cancel at the PG, or missing. Evidence of a PG approval, each read through an index on
+-- Payments the PG approved in the window, older than the grace period, whose dt_purchases row is
+-- still pending / virtual_account_issued, failed or cancelled by us without a cancel at the PG,
+-- or missing; and, from open_since on, purchases still pending now whose approval came before
+-- the window (a payment stuck earlier is still stuck now). Evidence of a PG approval, each read through an index on
 -- its own time column:
 --   pg_transactions  approval rows by transaction_at (pg_transactions_at_idx);
 --   webhook          deliveries received since open_since in which the PG says paid
@@ -25,8 +26,8 @@ WITH pg AS (
          max(t.amount)::bigint AS pg_amount_krw
   FROM public.pg_transactions t
   WHERE t.provider IN ('portone', 'tosspayments')
-    AND ((t.transaction_at >= least(:open_since, :since) AND t.transaction_at < :until)
-         OR (t.transaction_at IS NULL AND t.fetched_at >= least(:open_since, :since) AND t.fetched_at < :until))
+    AND ((t.transaction_at >= :since AND t.transaction_at < :until)
+         OR (t.transaction_at IS NULL AND t.fetched_at >= :since AND t.fetched_at < :until))
     AND t.tx_kind = 'approval'
     AND t.order_id IS NOT NULL
     AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
@@ -38,11 +39,32 @@ claims AS (
          count(*) FILTER (WHERE w.signature_valid = false)::bigint AS rejected_signatures
   FROM public.payment_webhook_logs w
   WHERE w.provider IN ('portone', 'tosspayments')
-    AND w.received_at >= least(:open_since, :since)
+    AND w.received_at >= :since
     AND w.received_at < :until
     AND w.order_id IS NOT NULL
     AND (w.event_type = 'Transaction.Paid' OR upper(w.provider_status) IN ('PAID', 'DONE'))
   GROUP BY w.provider, w.order_id
+),
+-- Before the window only what is still open now matters: purchases still pending (the partial
+-- dt_purchases_open_idx, a few per hour) whose order the PG approved or a webhook reported paid,
+-- each looked up by order. Reading a whole day of approvals instead cost 20x the window's query.
+earlier AS (
+  SELECT p.provider, p.order_id, e.pg_at, e.hook_at
+  FROM public.dt_purchases p
+  CROSS JOIN LATERAL (
+    SELECT (SELECT min(coalesce(t.transaction_at, t.fetched_at))
+              FROM public.pg_transactions t
+             WHERE t.provider = p.provider AND t.order_id = p.order_id AND t.tx_kind = 'approval'
+               AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
+                     'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')) AS pg_at,
+           (SELECT min(w.received_at)
+              FROM public.payment_webhook_logs w
+             WHERE w.provider = p.provider AND w.order_id = p.order_id
+               AND (w.event_type = 'Transaction.Paid' OR upper(w.provider_status) IN ('PAID', 'DONE'))) AS hook_at
+  ) e
+  WHERE p.status IN ('pending', 'virtual_account_issued')
+    AND p.created_at >= least(:open_since, :since) - interval '1 hour'
+    AND p.created_at < :since
 ),
 own_status AS (
   SELECT p.provider, p.order_id, coalesce(p.paid_at, p.updated_at) AS approved_at
@@ -63,6 +85,12 @@ evidence AS (
   SELECT provider, order_id, approved_at, 'webhook', NULL::bigint, deliveries, rejected_signatures FROM claims
   UNION ALL
   SELECT provider, order_id, approved_at, 'provider_status', NULL::bigint, 0::bigint, 0::bigint FROM own_status
+  UNION ALL
+  SELECT provider, order_id, pg_at, 'pg_transactions', NULL::bigint, 0::bigint, 0::bigint
+  FROM earlier WHERE pg_at IS NOT NULL AND pg_at < :since
+  UNION ALL
+  SELECT provider, order_id, hook_at, 'webhook', NULL::bigint, 0::bigint, 0::bigint
+  FROM earlier WHERE hook_at IS NOT NULL AND hook_at < :since
 ),
 per_order AS (
   SELECT provider, order_id, min(approved_at) AS approved_at,

@@ -4,9 +4,10 @@
 -- the grace period before that instant whose purchase was not yet paid in dt_purchases then
 -- (still pending now, paid only after the bucket end, or no purchase row at all). A webhook that
 -- never arrives leaves no failed delivery to count: this is how the exit condition sees it.
--- Approvals from approved_since on count (pg_transactions_at_idx), so a backlog that began before
--- the range still shows; each is looked up once by (provider, order_id) (the contract's unique
--- index). A purchase that left pending for another state (failed, cancelled) is a reconciliation
+-- Approvals in the range come from pg_transactions_at_idx; older ones from approved_since on
+-- count only for orders still pending or paid during the range, so a backlog that began before
+-- the range still shows; each order is looked up once by (provider, order_id) (the contract's
+-- unique index). A purchase that left pending for another state (failed, cancelled) is a reconciliation
 -- mismatch, not a webhook backlog, from the moment it changed, unless the PG kept the money (no
 -- cancel at the PG): then it is as stuck as a pending one.
 -- A PG row without transaction_at (the contract allows it) is placed at its fetched_at: an
@@ -25,13 +26,31 @@ approvals AS (
   SELECT t.provider, t.order_id, min(coalesce(t.transaction_at, t.fetched_at)) AS approved_at
   FROM public.pg_transactions t
   WHERE t.provider IN ('portone', 'tosspayments')
-    AND ((t.transaction_at >= :approved_since AND t.transaction_at < :until)
-         OR (t.transaction_at IS NULL AND t.fetched_at >= :approved_since AND t.fetched_at < :until))
+    AND ((t.transaction_at >= :since AND t.transaction_at < :until)
+         OR (t.transaction_at IS NULL AND t.fetched_at >= :since AND t.fetched_at < :until))
     AND t.tx_kind = 'approval'
     AND t.order_id IS NOT NULL
     AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
           'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')
   GROUP BY t.provider, t.order_id
+  UNION ALL
+  -- Approved before the range and still unresolved at one of its bucket ends: either still
+  -- pending now (dt_purchases_open_idx) or paid only during the range (dt_purchases_paid_at_idx).
+  -- Only these few orders are looked up, not a whole day of approvals (10x the cost).
+  SELECT p.provider, p.order_id, e.approved_at
+  FROM public.dt_purchases p
+  CROSS JOIN LATERAL (
+    SELECT min(coalesce(t.transaction_at, t.fetched_at)) AS approved_at
+    FROM public.pg_transactions t
+    WHERE t.provider = p.provider AND t.order_id = p.order_id AND t.tx_kind = 'approval'
+      AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
+            'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')
+  ) e
+  WHERE ((p.status IN ('pending', 'virtual_account_issued')
+          AND p.created_at >= :approved_since - interval '1 hour' AND p.created_at < :since)
+         OR (p.paid_at >= :since AND p.paid_at < :until))
+    AND e.approved_at >= :approved_since
+    AND e.approved_at < :since
 ),
 late AS (
   SELECT a.provider, a.approved_at, p.resolved_at
