@@ -20,6 +20,10 @@ database: --database-url, else $OPSBOOK_DATABASE_URL, else the embedded demo dat
 """
 
 
+# The guarded write actions (opslib.actions registers them; named here so the CLI needs no import).
+ACTION_NAMES = ("payments-kill-switch", "payments-maintenance-banner")
+
+
 def _exit_codes():  # -> type[ExitCode]
     from opslib.runner import ExitCode
 
@@ -122,7 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(drop '+psycopg' for psql). Local socket with trust authentication: no password exists.",
     )
     url.add_argument(
-        "--role", choices=["reader", "admin"], default="reader", help="reader (pages) or admin (seed, actions)"
+        "--role",
+        choices=["reader", "admin"],
+        default="reader",
+        help="reader (pages) or admin (seed); actions use opsbook_actor",
     )
     seed = dbsub.add_parser(
         "seed",
@@ -156,13 +163,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Runbook mitigations that write. Dry-run by default: shows the exact before/after. "
         "Executes only with --confirm <action-name>, writing the audit row in the same transaction.",
     )
-    act.add_argument("name", help="action name: payments-kill-switch | payments-maintenance-banner")
+    act.add_argument("name", help="action name: " + " | ".join(ACTION_NAMES))
     act.add_argument("--confirm", metavar="NAME", help="repeat the action name to execute it for real")
     act.add_argument("--reason", default="", help="why (goes into the audit row)")
     act.add_argument("--wi", metavar="WI-ID", default="", help="work item id for the audit row")
     act.add_argument("--operator", default="", help="who is acting (admin user id or name) for the audit row")
     act.add_argument("--undo", action="store_true", help="reverse the action (kill switch back on / banner off)")
-    act.add_argument("--database-url", metavar="URL", help="action credentials (default $OPSBOOK_ACTION_DATABASE_URL)")
+    act.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="action credentials (default $OPSBOOK_ACTION_DATABASE_URL; without either, the embedded demo "
+        "database, and only when $OPSBOOK_DATABASE_URL is not set)",
+    )
     return p
 
 
@@ -343,8 +355,22 @@ def _cmd_db(args: argparse.Namespace) -> int:
 
 
 def _cmd_action(args: argparse.Namespace) -> int:
-    from opslib import actions
+    import os
 
+    from opslib import actions, db
+    from opslib.errors import ConfigError
+
+    if args.name not in ACTION_NAMES:
+        raise ConfigError(f"unknown action {args.name!r}: choose one of {', '.join(ACTION_NAMES)}")
+    target = db.configured_url(args.database_url, action=True)
+    if target is None and os.environ.get(db.ENV_URL):
+        # $OPSBOOK_DATABASE_URL names a real database: acting on the embedded demo instead would
+        # report "EXECUTED" while the real switch stays where it was
+        raise ConfigError(
+            f"${db.ENV_URL} is set but the action has no credentials of its own: set "
+            f"${db.ENV_ACTION_URL} or pass --database-url (an action never falls back to the demo database then)"
+        )
+    print(f"database: {db.display_url(target) if target else 'embedded demo database (opsbook_demo)'}")
     outcome = actions.perform(
         args.name,
         confirm=args.confirm,

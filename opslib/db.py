@@ -47,6 +47,10 @@ def display_url(url: str | URL) -> str:
         u = url if isinstance(url, URL) else make_url(url)
     except Exception:
         return "<unparseable database URL>"
+    # libpq also takes the password as a query parameter (?password=...)
+    hidden = {k: "***" for k in u.query if k.lower() in ("password", "sslpassword")}
+    if hidden:
+        u = u.update_query_dict(hidden)
     return u.render_as_string(hide_password=True)
 
 

@@ -149,22 +149,34 @@ def write_json(path: Path, payload: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def _searchable(value: str) -> bool:
+    """A known secret value worth searching for as text. A password that is an ordinary word
+    ('payments') would redact the page's own words; such a value is still caught where it can
+    leak, inside a URL (SECRET_PATTERNS)."""
+    return len(value) >= 6 and not value.isalpha()
+
+
+def redact_text(text: str, values: Iterable[str] = ()) -> tuple[str, list[str]]:
+    """text with known secret values and secret-looking strings redacted, and the kinds found."""
+    kinds: list[str] = []
+    for value in sorted({v for v in values if v and _searchable(v)}, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, REDACTED)
+            kinds.append("a configured secret value")
+    for name, pattern in SECRET_PATTERNS.items():
+        text, n = pattern.subn(REDACTED, text)
+        if n:
+            kinds.append(name)
+    return text, kinds
+
+
 def scrub_secrets(folder: Path, values: Iterable[str]) -> list[str]:
     """Redact secret-looking strings and known secret values in every file; say where (never what)."""
-    known = sorted({v for v in values if v and len(v) >= 6}, key=len, reverse=True)
+    known = list(values)
     leaks: list[str] = []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != MANIFEST):
         text = path.read_text(encoding="utf-8", errors="replace")
-        cleaned = text
-        kinds: list[str] = []
-        for value in known:
-            if value in cleaned:
-                cleaned = cleaned.replace(value, REDACTED)
-                kinds.append("a configured secret value")
-        for name, pattern in SECRET_PATTERNS.items():
-            cleaned, n = pattern.subn(REDACTED, cleaned)
-            if n:
-                kinds.append(name)
+        cleaned, kinds = redact_text(text, known)
         if cleaned != text:
             path.write_text(cleaned, encoding="utf-8")
             leaks.append(f"{path.name} ({', '.join(sorted(set(kinds)))})")

@@ -16,8 +16,15 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # A dot after the domain label: "payment-webhook@v41" (a deploy version) is not an email.
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+)\.[A-Za-z0-9.-]*[A-Za-z]")
-_PHONE = re.compile(r"(?:\+82[- ]?0?|\b0)1[016789][- ]?\d{3,4}[- ]?\d{2}(\d{2})\b")
+# Local part and domain in any script (김민수@example.com, minsu@한국.kr).
+_EMAIL = re.compile(r"([\w.%+-])[\w.%+-]*@([\w-]+)\.[\w.-]*[^\W\d_]")
+# Korean mobiles and landlines, with -, ., space or nothing between the groups; after a letter
+# or '_' too (order ids such as stk_01023456789), never inside a longer number.
+_PHONE = re.compile(r"(?:\+82[-. ]?0?|(?<!\d)0)(?:1[016789]|2|[3-6][1-5]|70)[-. ]?\d{3,4}[-. ]?\d{2}(\d{2})(?!\d)")
+_CARD = re.compile(r"(?<!\d)(?:\d{4}[- ]){3}\d{1,4}(?!\d)|(?<![\d-])\d{4}-\d{6}-\d{5}(?![\d-])")
+_RRN = re.compile(r"(?<!\d)(\d{6})-[1-8]\d{6}(?!\d)")  # 주민등록번호 / 외국인등록번호
+_ACCOUNT = re.compile(r"(?<![\d-])\d{3,6}-\d{2,6}-\d{4,8}(?:-\d{1,3})?(?![\d-])")  # bank account numbers
+_IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{0,4}:){3,7}[0-9a-fA-F]{1,4}(?![\w:])")
 _UUID = re.compile(r"\b([0-9a-fA-F]{8})-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 _IPV4 = re.compile(r"\b(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}\b")
 
@@ -58,10 +65,15 @@ def mask_ip(value: str) -> str:
 
 
 def mask_text(value: str) -> str:
-    """Mask every identifier-looking token in free text."""
+    """Mask every identifier-looking token in free text (names in Korean are not detectable
+    as such: free-text columns that hold them are not shown, see PII_COLUMNS)."""
     value = mask_email(value)
     value = mask_uuid(value)
+    value = _CARD.sub("****-****-****-****", value)
+    value = _RRN.sub(lambda m: f"{m.group(1)}-*******", value)
     value = _PHONE.sub(lambda m: f"010-****-**{m.group(1)}", value)
+    value = _ACCOUNT.sub("***-***-****", value)
+    value = _IPV6.sub(lambda m: m.group(0).split(":")[0] + ":…", value)
     return _IPV4.sub(lambda m: f"{m.group(1)}.{m.group(2)}.x.x", value)
 
 
@@ -84,6 +96,10 @@ def mask_value(column: str, value: Any) -> Any:
         return text[:2] + "***"
     if isinstance(value, str):
         return mask_text(value)
+    if isinstance(value, list | tuple):  # array columns (order_ids, idempotency_keys)
+        return [mask_value(column, v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, int | float):  # numpy arrays from array_agg
+        return [mask_value(column, v) for v in value.tolist()]
     return value
 
 
@@ -108,6 +124,7 @@ SECRET_PATTERNS = {
     "jwt": re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     "standard-webhooks secret": re.compile(r"whsec_[A-Za-z0-9+/=]{16,}"),
     "url with password": re.compile(r"postgres(?:ql)?(?:\+\w+)?://[^:/@\s]+:(?!\*\*\*)[^@\s]+@"),
+    "password in a url query": re.compile(r"[?&](?:ssl)?password=(?!\*\*\*|%2A%2A%2A)[^&\s'\"<>]+", re.IGNORECASE),
     "supabase secret key": re.compile(r"sb_secret_[A-Za-z0-9_-]{16,}"),
 }
 

@@ -399,7 +399,11 @@ def show_action(outcome: Any) -> None:
 def _cell(value: Any) -> str:
     import json
 
+    from opslib.masking import mask_text
+
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    # a flag's metadata keeps who pulled it and why: evidence shows it masked
+    text = mask_text(text)
     return text if len(text) <= 160 else text[:157] + "..."
 
 
@@ -414,6 +418,9 @@ def readable(frame: pd.DataFrame) -> Any:  # a pandas Styler
             out[col] = series.map(lambda v: "-" if pd.isna(v) else f"{v:,.2f}".rstrip("0").rstrip("."))
         elif pd.api.types.is_integer_dtype(series.dtype):
             out[col] = series.map(lambda v: f"{v:,}")
+        else:
+            # object columns: None / NaN read as an empty cell's "-", never as the words None / nan
+            out[col] = series.map(lambda v: "-" if v is None or (isinstance(v, float) and v != v) else v)
     return out.reset_index(drop=True).style.hide(axis="index")
 
 

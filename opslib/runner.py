@@ -9,6 +9,7 @@ cell that raises still leaves the partial executed notebook in the bundle.
 from __future__ import annotations
 
 import enum
+import json
 import os
 import sys
 import threading
@@ -294,12 +295,17 @@ def _seal(
         "facts": reported.get("facts", {}),
     }
     evidence.write_json(folder / evidence.RESULT, payload)
-    leaks = evidence.scrub_secrets(folder, secret_values([url, os.environ.get(db.ENV_ACTION_URL)]))
+    secrets = secret_values([url, os.environ.get(db.ENV_ACTION_URL)])
+    leaks = evidence.scrub_secrets(folder, secrets)
     if leaks:
-        error = f"a secret-looking string was found and redacted in {', '.join(leaks)}; the run is marked ERROR"
+        # Keep the real cause (itself redacted) and add what was found; rewrite result.json from
+        # its scrubbed text, never from the in-memory payload, which still holds the secret.
+        cause = evidence.redact_text(error, secrets)[0] + " · " if error else ""
+        error = f"{cause}a secret-looking string was found and redacted in {', '.join(leaks)}; the run is marked ERROR"
         verdict = Verdict.ERROR
-        payload.update(verdict=verdict.value, error=error)
-        evidence.write_json(folder / evidence.RESULT, payload)
+        scrubbed = json.loads((folder / evidence.RESULT).read_text(encoding="utf-8"))
+        scrubbed.update(verdict=verdict.value, error=error)
+        evidence.write_json(folder / evidence.RESULT, scrubbed)
     evidence.write_manifest(folder)
     code = ExitCode.DATABASE_UNAVAILABLE if error_kind == "DatabaseUnavailable" else ExitCode.for_verdict(verdict)
     return RunResult(folder, verdict, findings, error, code, payload["seconds"])
@@ -324,10 +330,11 @@ def print_summary(result: RunResult, stream: Any = None) -> None:
     for f in sorted(problems, key=lambda x: x.severity.rank if x.severity else 9):
         subject = f" [{f.subject}]" if f.subject else ""
         sev = f.severity.value if f.severity else "-"
-        print(f"  {sev} {f.outcome.value:<8} {f.check}{subject}: {f.value}{f.unit}", file=out)
+        print(evidence.redact_text(f"  {sev} {f.outcome.value:<8} {f.check}{subject}: {f.value}{f.unit}")[0], file=out)
     errors = [f for f in result.findings if f.outcome.value == "ERROR"]
     for f in errors:
-        print(f"  ERROR    {f.check}: {f.detail}", file=out)
+        # the console is a log too: nothing secret-looking from the data reaches it
+        print(evidence.redact_text(f"  ERROR    {f.check}: {f.detail}")[0], file=out)
     if result.error:
         print(f"error: {result.error}", file=out)
     print(f"evidence: {result.folder}", file=out)

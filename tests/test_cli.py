@@ -104,3 +104,24 @@ def test_seed_refuses_bad_sizes_before_touching_the_demo_database(flag, value, c
     err = capsys.readouterr().err
     assert ("days must be" in err or "scale must be" in err) and "Traceback" not in err
     assert embedded.database_exists(embedded.DEFAULT_DATABASE) == existed, "nothing was dropped or created"
+
+
+def test_the_cli_knows_every_registered_action():
+    from opslib import actions
+    from opslib.actions import banner, killswitch  # noqa: F401  # registers them
+    from opslib.cli import ACTION_NAMES
+
+    assert set(ACTION_NAMES) == set(actions.ACTIONS)
+
+
+def test_an_unknown_action_is_a_usage_error(capsys):
+    assert main(["action", "drop-everything"]) == ExitCode.USAGE
+    assert "unknown action 'drop-everything'" in capsys.readouterr().err
+
+
+def test_an_action_never_falls_back_to_the_demo_when_a_real_database_is_configured(monkeypatch, capsys):
+    monkeypatch.setenv("OPSBOOK_DATABASE_URL", "postgresql://reader:S3cr3t-pw@db.example/app")
+    monkeypatch.delenv("OPSBOOK_ACTION_DATABASE_URL", raising=False)
+    assert main(["action", "payments-kill-switch"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "OPSBOOK_ACTION_DATABASE_URL" in err and "S3cr3t" not in err and err.count("\n") == 1

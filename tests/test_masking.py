@@ -35,3 +35,49 @@ def test_parameters_with_secret_names_are_redacted():
         "db_password": "***",
         "window_minutes": 5,
     }
+
+
+def test_identifiers_hidden_in_ids_and_other_formats_are_masked():
+    leaks = [
+        "stk_01023456789",  # a phone inside an order id, after '_'
+        "010.5678.9012",
+        "+82 2 345 6789",  # a Seoul landline
+        "김민수@example.com",
+        "minsu@한국.kr",
+        "4111-1111-1111-1111",  # card
+        "900101-1234567",  # resident registration number
+        "110-234-567890",  # bank account
+        "2001:db8:85a3::8a2e:370:7334",
+    ]
+    out = masking.mask_text(" | ".join(leaks))
+    for raw in (
+        "01023456789",
+        "5678.9012",
+        "345 6789",
+        "김민수@",
+        "minsu@",
+        "4111-1111",
+        "1234567",
+        "234-567890",
+        "85a3",
+    ):
+        assert raw not in out, raw
+    # and what must stay readable does
+    keep = "2026-11-20T15:04:05+09:00 12:30:45 pay_9001234 payment-webhook@v41 DSP202611200000123"
+    assert masking.mask_text(keep) == keep
+
+
+def test_list_columns_are_masked_element_by_element():
+    import numpy as np
+
+    assert masking.mask_value("order_ids", ["kim.minsu@example.com", "pay_1"]) == ["k***@e***", "pay_1"]
+    assert masking.mask_value("order_ids", np.array(["a@b.co"])) == ["a***@b***"]
+
+
+def test_a_url_query_password_is_hidden_and_found():
+    from opslib import db
+
+    url = "postgresql://ops@/app?host=/tmp/x&password=S3cr3t-pa55"
+    assert "S3cr3t-pa55" not in db.display_url(url)
+    assert "password in a url query" in masking.find_secrets(f"error: could not connect to {url}")
+    assert masking.find_secrets(db.display_url(url)) == []

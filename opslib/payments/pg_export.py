@@ -149,7 +149,7 @@ def parse_amount(raw: object) -> int | None:
         if pd.isna(raw):
             return None
         if raw != int(raw):
-            raise ValueError(f"amount {raw!r} has a fraction (KRW has none)")
+            raise ValueError("an amount has a fraction (KRW has none)")
         return int(raw)
     text = re.sub(r"[\s,원₩]|KRW", "", str(raw))
     negative = False
@@ -161,11 +161,12 @@ def parse_amount(raw: object) -> int | None:
         negative, text = not negative, text[1:]
     if not text:
         return None
+    # the messages never echo the value: a shifted CSV row puts a buyer's phone in the amount column
     if not _NUMBER.match(text):
-        raise ValueError(f"amount {raw!r} is not a number")
+        raise ValueError("the amount is not a number (a shifted column? check quoting)")
     whole, _, fraction = text.partition(".")
     if fraction.strip("0"):
-        raise ValueError(f"amount {raw!r} has a fraction (KRW has none)")
+        raise ValueError("an amount has a fraction (KRW has none)")
     return -int(whole) if negative else int(whole)
 
 
@@ -204,9 +205,7 @@ def parse_time(raw: object) -> datetime | None:
             except ValueError:
                 continue
     if value is None:
-        raise ValueError(
-            f"time {str(raw)!r} is not a date and time we can read (use ISO-8601, e.g. 2026-11-20 15:04:05)"
-        )
+        raise ValueError("the time is not a date and time we can read (use ISO-8601, e.g. 2026-11-20 15:04:05)")
     if value.tzinfo is None:
         value = value.replace(tzinfo=KST)
     return value.astimezone(UTC)

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from opslib import checks
+from opslib.masking import mask_text
 from opslib.payments.diagnosis import diagnose
 from opslib.payments.display import evidence, for_display
 from opslib.payments.fetch import Fetched, QueryTiming, fetch, timings
@@ -192,6 +193,8 @@ def ledger_frame(raw: pd.DataFrame) -> pd.DataFrame:
 def failure_code_frame(raw: pd.DataFrame) -> pd.DataFrame:
     if raw.empty:
         return pd.DataFrame(columns=["provider", "failure_code", "purchases", "amount_krw"])
+    # a PG's failure code is free text in our table: whatever a hand or a bug put there is masked
+    raw = raw.assign(failure_code=raw["failure_code"].map(lambda v: mask_text(str(v)) if v is not None else v))
     grouped = (
         raw.groupby(["provider", "failure_code"], as_index=False)
         .agg(purchases=("order_id", "count"), amount_krw=("amount_krw", "sum"))
