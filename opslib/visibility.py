@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from opslib import queries
-from opslib.errors import QueryFailed
+from opslib.errors import ConfigError, QueryFailed
 from opslib.results import Finding, Outcome
 
 CHECK_ID = "opsbook.role_visibility"
@@ -19,6 +19,12 @@ def check(conn: Connection) -> tuple[Finding, ...]:
         frame = queries.run(conn, "common.role_visibility").frame
     except QueryFailed as exc:
         return (_finding(Outcome.ERROR, str(exc)),)
+    if frame.empty:
+        # not an app database at all: every step would fail the same way, 20 times over
+        raise ConfigError(
+            "this database has none of the app contract's tables (public.dt_purchases, payment_webhook_logs, ...): "
+            "point --database-url at the application's database"
+        )
     missing = EXPECTED_TABLES - len(frame)
     blind = frame[frame["rls_enabled"] & ~frame["sees_all_rows"]]
     denied = frame[~frame["can_select"]]

@@ -102,3 +102,46 @@ def test_tampering_is_detected_by_the_manifest(contract_db, notebooks, tmp_path)
     problems = evidence.verify(result.folder)
     assert any("result.json was changed" in p for p in problems)
     assert any("extra.txt is not in the manifest" in p for p in problems)
+
+
+def test_a_secret_found_in_the_data_stays_out_of_result_json_and_the_console(contract_db, notebooks, tmp_path, capsys):
+    # result.json used to be rewritten from memory after the scrub, putting the secret back
+    notebooks(OPEN, 'print("sb_secret_Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh")', "book.finish()")
+    result = runner.run("payments", database_url=contract_db.reader, out_dir=tmp_path / "ev")
+    runner.print_summary(result)
+    assert result.verdict is Verdict.ERROR and "redacted" in result.error
+    for p in result.folder.iterdir():
+        assert "Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh" not in p.read_text(errors="replace"), p.name
+    assert json.loads((result.folder / "result.json").read_text())["verdict"] == "ERROR"
+    assert "Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh" not in capsys.readouterr().out
+    assert evidence.verify(result.folder) == []
+
+
+def test_a_password_given_as_a_url_query_parameter_never_reaches_the_evidence(notebooks, tmp_path):
+    notebooks(OPEN, "book.finish()")
+    result = runner.run(
+        "payments", database_url="postgresql://reader@127.0.0.1:9/app?password=S3cr3t-qq77", out_dir=tmp_path / "ev"
+    )
+    assert result.exit_code == runner.ExitCode.DATABASE_UNAVAILABLE
+    assert "S3cr3t-qq77" not in result.error
+    for p in result.folder.iterdir():
+        assert "S3cr3t-qq77" not in p.read_text(errors="replace"), p.name
+
+
+def test_a_database_without_the_contract_is_one_sentence(notebooks, tmp_path):
+    import psycopg
+
+    from opslib import embedded
+
+    with psycopg.connect(embedded.libpq_url("postgres"), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS opsbook_test_plain WITH (FORCE)")
+        conn.execute("CREATE DATABASE opsbook_test_plain")
+    try:
+        notebooks(OPEN, "book.finish()")
+        result = runner.run("payments", database_url=embedded.url("opsbook_test_plain"), out_dir=tmp_path / "ev")
+    finally:
+        with psycopg.connect(embedded.libpq_url("postgres"), autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS opsbook_test_plain WITH (FORCE)")
+    assert result.verdict is Verdict.ERROR
+    assert result.error.startswith("this database has none of the app contract's tables")
+    assert "\n" not in result.error
