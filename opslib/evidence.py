@@ -140,8 +140,20 @@ def warm_up_html() -> None:
 
 
 def export_html(nb: Any, target: Path) -> None:
-    """Self-contained report: code hidden, charts inline, nothing fetched from a CDN."""
-    body, _ = _exporter().from_notebook_node(nb)
+    """Self-contained report: code hidden, charts inline, nothing fetched from a CDN.
+
+    A cell that raised shows its one-line error, not the traceback: the report is attached to
+    work items and read by people who did not write the code (source lines, absolute paths);
+    the executed .ipynb beside it keeps the whole traceback for whoever debugs.
+    """
+    import copy
+
+    report = copy.deepcopy(nb)
+    for cell in report.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
+    body, _ = _exporter().from_notebook_node(report)
     target.write_text(body, encoding="utf-8")
 
 

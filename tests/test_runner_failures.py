@@ -61,6 +61,9 @@ def test_a_cell_that_raises_leaves_a_partial_bundle(contract_db, notebooks, tmp_
     )
     nb = nbformat.read(result.folder / "payments.ipynb", as_version=4)
     assert any(o.get("ename") == "ValueError" for c in nb.cells for o in c.get("outputs", []))
+    # the report says what raised, the notebook keeps where: no source paths in the HTML
+    report = (result.folder / "payments.html").read_text(encoding="utf-8")
+    assert "ValueError" in report and "Traceback" not in report and ".py" not in report.split("<body", 1)[-1]
     assert evidence.verify(result.folder) == []
 
 
