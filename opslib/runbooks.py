@@ -159,8 +159,19 @@ def load_parameter_file(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"parameter file {p} does not exist")
+
+    class UniqueKeys(yaml.SafeLoader):
+        """A key given twice is a mistake to point at, not a silent 'last one wins'."""
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+            twice = sorted({str(k) for k in keys if keys.count(k) > 1})
+            if twice:
+                raise ConfigError(f"parameter file {p} gives {twice[0]!r} more than once")
+            return super().construct_mapping(node, deep=deep)
+
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=UniqueKeys) or {}  # a SafeLoader
     except yaml.YAMLError as exc:
         raise ConfigError(f"parameter file {p} is not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):

@@ -115,6 +115,8 @@ def prepare(
     rb = runbooks.get(runbook_id)
     params = dict(given)
     if wi_id:
+        if params.get("wi_id") not in (None, "", wi_id):
+            raise ConfigError(f"--wi {wi_id} and the parameter wi_id {params['wi_id']} disagree: give one")
         params["wi_id"] = wi_id
     values = runbooks.resolve_parameters(rb, params)
     if database_url:

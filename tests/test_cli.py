@@ -125,3 +125,15 @@ def test_an_action_never_falls_back_to_the_demo_when_a_real_database_is_configur
     assert main(["action", "payments-kill-switch"]) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert "OPSBOOK_ACTION_DATABASE_URL" in err and "S3cr3t" not in err and err.count("\n") == 1
+
+
+def test_a_parameter_given_twice_in_a_file_is_refused(tmp_path, capsys):
+    f = tmp_path / "p.yaml"
+    f.write_text("window_minutes: 30\nwindow_minutes: 60\n", encoding="utf-8")
+    assert main(["run", "payments", "-f", str(f)]) == ExitCode.USAGE
+    assert "gives 'window_minutes' more than once" in capsys.readouterr().err
+
+
+def test_wi_flag_and_wi_parameter_must_agree(capsys):
+    assert main(["run", "payments", "--wi", "WI-1", "-p", "wi_id", "WI-2"]) == ExitCode.USAGE
+    assert "disagree" in capsys.readouterr().err
