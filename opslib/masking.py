@@ -24,6 +24,50 @@ _PHONE = re.compile(r"(?:\+82[-. ]?0?|(?<!\d)0)(?:1[016789]|2|[3-6][1-5]|70)[-. 
 _CARD = re.compile(r"(?<!\d)(?:\d{4}[- ]){3}\d{1,4}(?!\d)|(?<![\d-])\d{4}-\d{6}-\d{5}(?![\d-])")
 _RRN = re.compile(r"(?<!\d)(\d{6})-[1-8]\d{6}(?!\d)")  # 주민등록번호 / 외국인등록번호
 _ACCOUNT = re.compile(r"(?<![\d-])\d{3,6}-\d{2,6}-\d{4,8}(?:-\d{1,3})?(?![\d-])")  # bank account numbers
+# Korean personal names in free text. A name cannot be told from a word by its letters, so two
+# cues: a 2-4 syllable token after a word that introduces a person (예금주 홍길동, 고객 김민수) or
+# before 님/씨; and a standalone 3-syllable token starting with one of the ten commonest surnames
+# (about two thirds of Koreans), unless it is an ordinary word seen in payment errors.
+_NAME_CUE = re.compile(
+    r"(?P<cue>(?:고객|회원|사용자|예금주|입금자|구매자|수령인|주문자|명의자?|이름|성명|담당자|작성자|요청자)\s*[:=]?\s*)"
+    r"(?P<name>[가-힣]{2,4})(?![가-힣])"
+)
+_NAME_HONORIFIC = re.compile(r"(?<![가-힣])(?P<name>[가-힣]{2,4})(?=\s?(?:님|씨)(?![가-힣]))")
+# '_' may precede or follow (keys such as idem_..._김민수); letters and digits may not
+_SURNAME_NAME = re.compile(r"(?<![가-힣A-Za-z0-9])(?P<name>[김이박최정강조윤장임][가-힣]{2})(?![가-힣A-Za-z0-9])")
+_NOT_NAMES = frozenset(
+    (
+        "이용자",
+        "이메일",
+        "이미지",
+        "이상한",
+        "이체중",
+        "정상적",
+        "정산서",
+        "정책상",
+        "정기적",
+        "정보가",
+        "조회중",
+        "조회된",
+        "장애가",
+        "장애로",
+        "장애는",
+        "장바구",
+        "임시로",
+        "최대치",
+        "최소한",
+        "강제로",
+        "이력이",
+        "이후에",
+        "이전에",
+        "정지된",
+        "조정됨",
+        "정산중",
+        "장기간",
+        "최종적",
+        "조건이",
+    )
+)
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{0,4}:){3,7}[0-9a-fA-F]{1,4}(?![\w:])")
 _UUID = re.compile(r"\b([0-9a-fA-F]{8})-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 _IPV4 = re.compile(r"\b(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}\b")
@@ -64,9 +108,20 @@ def mask_ip(value: str) -> str:
     return str(ip).split(":")[0] + ":…"
 
 
+def mask_korean_names(value: str) -> str:
+    def hide(name: str) -> str:
+        return name[0] + "*" * (len(name) - 1)
+
+    value = _NAME_CUE.sub(lambda m: m.group("cue") + hide(m.group("name")), value)
+    value = _NAME_HONORIFIC.sub(lambda m: hide(m.group("name")), value)
+    return _SURNAME_NAME.sub(
+        lambda m: m.group("name") if m.group("name") in _NOT_NAMES else hide(m.group("name")), value
+    )
+
+
 def mask_text(value: str) -> str:
-    """Mask every identifier-looking token in free text (names in Korean are not detectable
-    as such: free-text columns that hold them are not shown, see PII_COLUMNS)."""
+    """Mask every identifier-looking token in free text (emails, phones, ids, card, resident
+    and account numbers, IPs, and Korean names by the cues in mask_korean_names)."""
     value = mask_email(value)
     value = mask_uuid(value)
     value = _CARD.sub("****-****-****-****", value)
@@ -74,6 +129,7 @@ def mask_text(value: str) -> str:
     value = _PHONE.sub(lambda m: f"010-****-**{m.group(1)}", value)
     value = _ACCOUNT.sub("***-***-****", value)
     value = _IPV6.sub(lambda m: m.group(0).split(":")[0] + ":…", value)
+    value = mask_korean_names(value)
     return _IPV4.sub(lambda m: f"{m.group(1)}.{m.group(2)}.x.x", value)
 
 

@@ -81,3 +81,13 @@ def test_a_url_query_password_is_hidden_and_found():
     assert "S3cr3t-pa55" not in db.display_url(url)
     assert "password in a url query" in masking.find_secrets(f"error: could not connect to {url}")
     assert masking.find_secrets(db.display_url(url)) == []
+
+
+def test_korean_names_are_masked_by_their_cues_and_ordinary_words_are_not():
+    text = "PG 오류: 예금주 홍길동 · (김민수, 환불) · 이서연님 요청 · idem_김민수"
+    out = masking.mask_text(text)
+    for name in ("홍길동", "김민수", "이서연"):
+        assert name not in out, name
+    assert "예금주 홍**" in out and "이**님" in out
+    words = "장애가 발생함 · 정상적으로 처리 · 카드사 승인 거절 · 중복 결제 · 미사용 DT 환불 요청 · 서명 불일치"
+    assert masking.mask_text(words) == words
