@@ -154,7 +154,7 @@ def mask_value(column: str, value: Any) -> Any:
         return mask_text(value)
     if isinstance(value, list | tuple):  # array columns (order_ids, idempotency_keys)
         return [mask_value(column, v) for v in value]
-    if hasattr(value, "tolist") and not isinstance(value, int | float):  # numpy arrays from array_agg
+    if getattr(value, "ndim", 0) >= 1:  # numpy arrays from array_agg (never numpy scalars: ndim 0)
         return [mask_value(column, v) for v in value.tolist()]
     return value
 
