@@ -89,6 +89,12 @@ def _validate_payments(values: Mapping[str, Any]) -> None:
     export = str(values.get("pg_export_path", "") or "")
     if export and not Path(export).is_file():
         raise ConfigError(f"parameter pg_export_path={export!r}: no such file")
+    if export:
+        # read it now: an unreadable export is a bad parameter, refused before the page starts
+        # (as a failing step 4 it stopped the page and refunds, exit and impact went unmeasured)
+        from opslib.payments.pg_export import load_pg_export
+
+        load_pg_export(export)
     if int(values.get("exit_hold_minutes", 30)) <= 0:
         raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
     env = str(values.get("environment", "demo"))

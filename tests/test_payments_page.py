@@ -136,16 +136,26 @@ def test_business_day_reconciles_a_pg_export_file(seeded, tmp_path):
     assert day, "the business day's reconciliation findings are recorded"
 
 
-def test_a_bad_export_file_fails_its_step_and_keeps_the_earlier_ones(seeded, tmp_path):
-    s = seeded("webhook_secret_mismatch")
-    params = {"until": s.as_of.isoformat(), "pg_export_path": str(EXPORTS / "unknown.csv")}
-    result = runner.run("payments", params, database_url=s.db.reader, out_dir=tmp_path)
-    assert result.verdict is Verdict.ERROR and result.exit_code == runner.ExitCode.ERROR
-    assert result.error is not None and "unknown.csv" in result.error and "\n" not in result.error
-    assert any(f.check == "payments.webhook_success_rate" and f.outcome.is_problem for f in result.findings), (
-        "detection ran before the failing step: its findings stay in the evidence"
+def test_a_bad_export_file_is_refused_before_the_page_runs(tmp_path, capsys):
+    from opslib.cli import main
+
+    code = main(
+        [
+            "run",
+            "payments",
+            "--database-url",
+            "postgresql://reader@127.0.0.1:9/app",  # never reached: the parameter is refused first
+            "-p",
+            "pg_export_path",
+            str(EXPORTS / "unknown.csv"),
+            "--out",
+            str(tmp_path / "ev"),
+        ]
     )
-    assert evidence.verify(result.folder) == []
+    assert code == runner.ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "unknown.csv" in err and err.count("\n") == 1
+    assert not (tmp_path / "ev").exists() or not any((tmp_path / "ev").iterdir()), "nothing ran, nothing written"
 
 
 def test_empty_contract_database_gives_a_clean_verdict(contract_db, tmp_path):
