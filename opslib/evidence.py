@@ -18,12 +18,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from opslib.masking import SECRET_PATTERNS
+from opslib.masking import redact_text
 from opslib.results import FINDINGS_MIME, RESULT_MIME, Finding
 
 MANIFEST = "manifest.json"
 RESULT = "result.json"
-REDACTED = "***REDACTED***"
 
 
 def new_run_folder(out_dir: Path, runbook: str, started: datetime, wi_id: str = "") -> Path:
@@ -146,40 +145,21 @@ def export_html(nb: Any, target: Path) -> None:
     work items and read by people who did not write the code (source lines, absolute paths);
     the executed .ipynb beside it keeps the whole traceback for whoever debugs.
     """
-    import copy
+    report = nb
+    if any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", [])):
+        import copy
 
-    report = copy.deepcopy(nb)
-    for cell in report.cells:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
+        report = copy.deepcopy(nb)  # only then: the notebook with its charts is megabytes
+        for cell in report.cells:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
     body, _ = _exporter().from_notebook_node(report)
     target.write_text(body, encoding="utf-8")
 
 
 def write_json(path: Path, payload: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
-
-
-def _searchable(value: str) -> bool:
-    """A known secret value worth searching for as text. A password that is an ordinary word
-    ('payments') would redact the page's own words; such a value is still caught where it can
-    leak, inside a URL (SECRET_PATTERNS)."""
-    return len(value) >= 6 and not value.isalpha()
-
-
-def redact_text(text: str, values: Iterable[str] = ()) -> tuple[str, list[str]]:
-    """text with known secret values and secret-looking strings redacted, and the kinds found."""
-    kinds: list[str] = []
-    for value in sorted({v for v in values if v and _searchable(v)}, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, REDACTED)
-            kinds.append("a configured secret value")
-    for name, pattern in SECRET_PATTERNS.items():
-        text, n = pattern.subn(REDACTED, text)
-        if n:
-            kinds.append(name)
-    return text, kinds
 
 
 def scrub_secrets(folder: Path, values: Iterable[str]) -> list[str]:

@@ -194,8 +194,30 @@ def redact_parameters(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: ("***" if is_secret_name(k) else v) for k, v in params.items()}
 
 
+REDACTED = "***REDACTED***"
+
+
+def _searchable(value: str) -> bool:
+    """A known secret value worth searching for as text. A password that is an ordinary word
+    ('payments') would redact the page's own words; such a value is still caught where it can
+    leak, inside a URL (SECRET_PATTERNS)."""
+    return len(value) >= 6 and not value.isalpha()
+
+
+def redact_text(text: str, values: Iterable[str] = ()) -> tuple[str, list[str]]:
+    """text with known secret values and secret-looking strings redacted, and the kinds found."""
+    kinds: list[str] = []
+    for value in sorted({v for v in values if v and _searchable(v)}, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, REDACTED)
+            kinds.append("a configured secret value")
+    for name, pattern in SECRET_PATTERNS.items():
+        text, n = pattern.subn(REDACTED, text)
+        if n:
+            kinds.append(name)
+    return text, kinds
+
+
 def find_secrets(text: str, extra_values: Iterable[str] = ()) -> list[str]:
     """Names of the secret kinds found in text (never the values themselves)."""
-    hits = [name for name, pattern in SECRET_PATTERNS.items() if pattern.search(text)]
-    hits += ["a configured secret value" for v in extra_values if v and len(v) >= 6 and v in text]
-    return hits
+    return redact_text(text, extra_values)[1]

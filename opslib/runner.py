@@ -23,7 +23,7 @@ from typing import Any
 
 from opslib import db, evidence, fastimport, runbooks
 from opslib.errors import ConfigError, OpsbookError
-from opslib.masking import is_secret_name, redact_parameters
+from opslib.masking import is_secret_name, redact_parameters, redact_text
 from opslib.results import Finding, Verdict, decide
 from opslib.timewindow import iso_utc
 
@@ -302,7 +302,7 @@ def _seal(
     if leaks:
         # Keep the real cause (itself redacted) and add what was found; rewrite result.json from
         # its scrubbed text, never from the in-memory payload, which still holds the secret.
-        cause = evidence.redact_text(error, secrets)[0] + " · " if error else ""
+        cause = redact_text(error, secrets)[0] + " · " if error else ""
         error = f"{cause}a secret-looking string was found and redacted in {', '.join(leaks)}; the run is marked ERROR"
         verdict = Verdict.ERROR
         scrubbed = json.loads((folder / evidence.RESULT).read_text(encoding="utf-8"))
@@ -332,11 +332,11 @@ def print_summary(result: RunResult, stream: Any = None) -> None:
     for f in sorted(problems, key=lambda x: x.severity.rank if x.severity else 9):
         subject = f" [{f.subject}]" if f.subject else ""
         sev = f.severity.value if f.severity else "-"
-        print(evidence.redact_text(f"  {sev} {f.outcome.value:<8} {f.check}{subject}: {f.value}{f.unit}")[0], file=out)
+        print(redact_text(f"  {sev} {f.outcome.value:<8} {f.check}{subject}: {f.value}{f.unit}")[0], file=out)
     errors = [f for f in result.findings if f.outcome.value == "ERROR"]
     for f in errors:
         # the console is a log too: nothing secret-looking from the data reaches it
-        print(evidence.redact_text(f"  ERROR    {f.check}: {f.detail}")[0], file=out)
+        print(redact_text(f"  ERROR    {f.check}: {f.detail}")[0], file=out)
     if result.error:
         print(f"error: {result.error}", file=out)
     print(f"evidence: {result.folder}", file=out)

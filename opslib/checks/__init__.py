@@ -90,7 +90,7 @@ def evaluate(
     }
     if value is None:
         return Finding(outcome=Outcome.NOT_EVALUATED, value=None, detail=detail or "측정값 없음 (no data)", **base)
-    if sample is not None and sample < check.min_sample and not judged_on_failures(check, failures):
+    if sample is not None and not enough_to_judge(sample, failures or 0, check.min_sample, check.min_failures):
         return Finding(
             outcome=Outcome.NOT_EVALUATED,
             value=_round(value),
@@ -112,9 +112,10 @@ def evaluate(
     return Finding(outcome=Outcome.OK, value=_round(value), detail=detail, **base)
 
 
-def judged_on_failures(check: Check, failures: int | None) -> bool:
-    """A small sample is judged when it holds at least the check's min_failures failed events."""
-    return failures is not None and check.min_failures > 0 and failures >= check.min_failures
+def enough_to_judge(sample: int, failures: int, min_sample: int, min_failures: int) -> bool:
+    """A rate is judged over min_sample events, or over fewer once min_failures of them failed
+    (0: never). The page's checks and the exit condition's buckets share this one rule."""
+    return sample >= min_sample or 0 < min_failures <= failures
 
 
 def error(check: Check, reason: str, subject: str | None = None) -> Finding:

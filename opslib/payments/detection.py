@@ -245,7 +245,7 @@ def reconciliation_findings(runs: Fetched, items: Fetched, now: datetime | None 
         failed = frame[frame["status"].isin(["mismatched", "error"]) | hung_mask] if not frame.empty else frame
         resolved = superseded(failed, frame)
         bad = failed[~resolved]
-        hung = int((hung_mask & ~resolved.reindex(frame.index, fill_value=False)).sum()) if not frame.empty else 0
+        hung = int((bad["status"] == "running").sum()) if not bad.empty else 0  # a running run is bad only once hung
         running = total(runs.frame.assign(n=1), "n", status="running") if not runs.frame.empty else 0
         detail = f"최근 3일 실행 {len(runs.frame)}회 중 불일치/실패 {len(bad)}회"
         if hung:

@@ -104,10 +104,12 @@ class ExitThresholds:
     webhook_min_failures: int = 0
 
     def checkout_judged(self, declines: int, decisions: int) -> bool:
-        return decisions >= self.checkout_min_sample or 0 < self.checkout_min_failures <= declines
+        return checks.enough_to_judge(decisions, declines, self.checkout_min_sample, self.checkout_min_failures)
 
     def webhook_judged(self, successes: int, deliveries: int) -> bool:
-        return deliveries >= self.webhook_min_sample or 0 < self.webhook_min_failures <= deliveries - successes
+        return checks.enough_to_judge(
+            deliveries, deliveries - successes, self.webhook_min_sample, self.webhook_min_failures
+        )
 
     @classmethod
     def from_catalogue(cls) -> ExitThresholds:
