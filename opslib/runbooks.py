@@ -80,10 +80,18 @@ def _inspect(path: str) -> dict[str, ParameterSpec]:
     return specs
 
 
-def _validate_payments(values: Mapping[str, Any]) -> None:
+def validate_common(values: Mapping[str, Any]) -> None:
+    """The parameters every page shares: the window and the environment."""
     timewindow.window_from_parameters(
         str(values.get("since", "")), str(values.get("until", "")), int(values.get("window_minutes", 60))
     )
+    env = str(values.get("environment", "demo"))
+    if env not in ("demo", "staging", "production"):
+        raise ConfigError(f"parameter environment={env!r} must be one of demo, staging, production")
+
+
+def _validate_payments(values: Mapping[str, Any]) -> None:
+    validate_common(values)
     if values.get("business_date"):
         timewindow.parse_day(str(values["business_date"]), name="business_date")
     export = str(values.get("pg_export_path", "") or "")
@@ -97,9 +105,6 @@ def _validate_payments(values: Mapping[str, Any]) -> None:
         load_pg_export(export)
     if int(values.get("exit_hold_minutes", 30)) <= 0:
         raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
-    env = str(values.get("environment", "demo"))
-    if env not in ("demo", "staging", "production"):
-        raise ConfigError(f"parameter environment={env!r} must be one of demo, staging, production")
 
 
 RUNBOOKS: dict[str, Runbook] = {

@@ -45,7 +45,11 @@ def _problems(result: runner.RunResult):
     return [f for f in result.findings if f.outcome.is_problem]
 
 
-@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+# the payments drills, and the healthy baseline every page must find clean
+PAYMENTS_DRILLS = sorted(n for n, s in SCENARIOS.items() if s.runbook == "payments" or n == "healthy")
+
+
+@pytest.mark.parametrize("scenario", PAYMENTS_DRILLS)
 def test_drill_matrix(scenario, page_run):
     result = page_run(scenario)
     assert result.error is None, result.error

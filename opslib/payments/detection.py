@@ -10,9 +10,9 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from opslib import checks
-from opslib.payments.display import evidence, for_display
-from opslib.payments.fetch import Fetched, QueryTiming, fetch, timings
-from opslib.payments.measures import join_counts, number, pct, rows, total
+from opslib.display import evidence, for_display
+from opslib.fetch import Fetched, QueryTiming, fetch, timings
+from opslib.measures import join_counts, number, pct, rows, total
 from opslib.payments.stages import PROVIDERS, provider_label
 from opslib.results import Finding
 from opslib.timewindow import Window
@@ -42,14 +42,14 @@ class Detection:
 
 def detect(conn: Connection, window: Window) -> Detection:
     """Measure the §3-A 감지 signals over the window (reconciliation: last 3 days; balances: now)."""
-    hooks = fetch(conn, "webhook_success_buckets", {**window.params(), "bucket": BUCKET})
-    reasons = fetch(conn, "signature_failure_reasons", window.params())
-    function = fetch(conn, "webhook_function_status", {**window.params(), "bucket": BUCKET})
+    hooks = fetch(conn, "payments.webhook_success_buckets", {**window.params(), "bucket": BUCKET})
+    reasons = fetch(conn, "payments.signature_failure_reasons", window.params())
+    function = fetch(conn, "payments.webhook_function_status", {**window.params(), "bucket": BUCKET})
     runs = fetch(
         conn, "reconciliation_runs_recent", {"since": window.until - RECONCILE_LOOKBACK, "until": window.until}
     )
-    items = fetch(conn, "reconciliation_items_open", {"until": window.until})
-    balances = fetch(conn, "negative_balances", {})
+    items = fetch(conn, "payments.reconciliation_items_open", {"until": window.until})
+    balances = fetch(conn, "payments.negative_balances", {})
 
     findings: list[Finding] = []
     findings += webhook_findings(hooks, reasons)

@@ -8,9 +8,9 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from opslib import checks
-from opslib.payments.display import evidence, for_display
-from opslib.payments.fetch import Fetched, QueryTiming, fetch, timings
-from opslib.payments.measures import join_counts
+from opslib.display import evidence, for_display
+from opslib.fetch import Fetched, QueryTiming, fetch, timings
+from opslib.measures import join_counts
 from opslib.payments.stages import provider_label
 from opslib.results import Finding
 from opslib.timewindow import Window
@@ -28,9 +28,9 @@ class Idempotency:
 
 
 def idempotency(conn: Connection, window: Window) -> Idempotency:
-    dup = fetch(conn, "duplicate_webhook_processing", window.params())
-    conflicts = fetch(conn, "idempotency_conflicts", window.params())
-    doubles = fetch(conn, "double_credits", window.params())
+    dup = fetch(conn, "payments.duplicate_webhook_processing", window.params())
+    conflicts = fetch(conn, "payments.idempotency_conflicts", window.params())
+    doubles = fetch(conn, "payments.double_credits", window.params())
     extra = int(doubles.frame["extra_dt"].sum()) if doubles.ok and not doubles.frame.empty else 0
     findings = [duplicate_finding(dup), conflict_finding(conflicts), double_credit_finding(doubles)]
     return Idempotency(

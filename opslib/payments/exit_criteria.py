@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection
 
 from opslib import checks
 from opslib.errors import ConfigError
-from opslib.payments.fetch import Fetched, QueryTiming, fetch, timings
-from opslib.payments.measures import number, pct
+from opslib.fetch import Fetched, QueryTiming, fetch, timings
+from opslib.measures import number, pct
 from opslib.payments.stages import PROVIDERS
 from opslib.results import Finding
 from opslib.timewindow import KST, kst_hhmm
@@ -407,9 +407,9 @@ def exit_condition(
     grace = timedelta(minutes=grace_minutes)
     since = until - timedelta(minutes=lookback_minutes)
     rng = {"since": since, "until": until}
-    stages = fetch(conn, "funnel_stages", {**rng, "bucket": BUCKET, "grace": grace})
-    hooks = fetch(conn, "webhook_success_buckets", {**rng, "bucket": BUCKET})
-    lag = fetch(conn, "ledger_credit_lag", {**rng, "bucket": BUCKET, "grace": grace})
+    stages = fetch(conn, "payments.funnel_stages", {**rng, "bucket": BUCKET, "grace": grace})
+    hooks = fetch(conn, "payments.webhook_success_buckets", {**rng, "bucket": BUCKET})
+    lag = fetch(conn, "payments.ledger_credit_lag", {**rng, "bucket": BUCKET, "grace": grace})
     backlog = fetch(
         conn, "ledger_backlog_buckets", {**rng, "bucket": BUCKET, "grace": grace, "paid_since": since - BACKLOG_CARRY}
     )

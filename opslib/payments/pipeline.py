@@ -9,11 +9,11 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from opslib import checks
+from opslib.display import evidence, for_display
+from opslib.fetch import Fetched, QueryTiming, fetch, timings
 from opslib.masking import mask_text
+from opslib.measures import join_counts, number, pct, rows, total
 from opslib.payments.diagnosis import diagnose
-from opslib.payments.display import evidence, for_display
-from opslib.payments.fetch import Fetched, QueryTiming, fetch, timings
-from opslib.payments.measures import join_counts, number, pct, rows, total
 from opslib.payments.stages import PROVIDERS, Stage, provider_label
 from opslib.results import Finding
 from opslib.timewindow import Window
@@ -67,12 +67,12 @@ class Funnel:
 def funnel(conn: Connection, window: Window, grace_minutes: int = 5) -> Funnel:
     grace = timedelta(minutes=grace_minutes)
     whole = window.until - window.since  # one bucket: the funnel of the whole window
-    stages = fetch(conn, "funnel_stages", {**window.params(), "bucket": whole, "grace": grace})
-    lags = fetch(conn, "funnel_lags", window.params())
-    pending = fetch(conn, "pg_paid_db_pending", open_params(window, grace))
-    ledger = fetch(conn, "ledger_credit_lag", {**window.params(), "bucket": whole, "grace": grace})
-    uncredited = fetch(conn, "ledger_uncredited", open_params(window, grace))
-    failed = fetch(conn, "failed_purchases", window.params())
+    stages = fetch(conn, "payments.funnel_stages", {**window.params(), "bucket": whole, "grace": grace})
+    lags = fetch(conn, "payments.funnel_lags", window.params())
+    pending = fetch(conn, "payments.pg_paid_db_pending", open_params(window, grace))
+    ledger = fetch(conn, "payments.ledger_credit_lag", {**window.params(), "bucket": whole, "grace": grace})
+    uncredited = fetch(conn, "payments.ledger_uncredited", open_params(window, grace))
+    failed = fetch(conn, "payments.failed_purchases", window.params())
 
     findings = (
         confirm_findings(stages, failed)

@@ -10,10 +10,10 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from opslib import checks
-from opslib.payments.display import for_display
-from opslib.payments.fetch import QueryTiming, fetch, timings
-from opslib.payments.measures import pct, total
-from opslib.payments.measures import rows as select
+from opslib.display import for_display
+from opslib.fetch import QueryTiming, fetch, timings
+from opslib.measures import pct, total
+from opslib.measures import rows as select
 from opslib.payments.pg_export import empty_params
 from opslib.payments.pipeline import open_params
 from opslib.payments.stages import PROVIDERS, provider_label
@@ -214,13 +214,17 @@ def impact_markdown(
 
 def impact(conn: Connection, window: Window, grace_minutes: int = 5) -> Impact:
     grace = timedelta(minutes=grace_minutes)
-    pending = fetch(conn, "pg_paid_db_pending", open_params(window, grace))
-    uncredited = fetch(conn, "ledger_uncredited", open_params(window, grace))
-    doubles = fetch(conn, "double_credits", window.params())
-    failed = fetch(conn, "failed_purchases", window.params())
-    stages = fetch(conn, "funnel_stages", {**window.params(), "bucket": window.until - window.since, "grace": grace})
-    recon = fetch(conn, "recon_items", {**window.params(), "grace": grace, "use_export": False, **empty_params()})
-    delayed = fetch(conn, "delayed_payments", {**window.params(), "grace": grace})
+    pending = fetch(conn, "payments.pg_paid_db_pending", open_params(window, grace))
+    uncredited = fetch(conn, "payments.ledger_uncredited", open_params(window, grace))
+    doubles = fetch(conn, "payments.double_credits", window.params())
+    failed = fetch(conn, "payments.failed_purchases", window.params())
+    stages = fetch(
+        conn, "payments.funnel_stages", {**window.params(), "bucket": window.until - window.since, "grace": grace}
+    )
+    recon = fetch(
+        conn, "payments.recon_items", {**window.params(), "grace": grace, "use_export": False, **empty_params()}
+    )
+    delayed = fetch(conn, "payments.delayed_payments", {**window.params(), "grace": grace})
 
     parts = [
         _rows(Cause.STUCK_AT_WEBHOOK, pending.frame, amount="amount_krw", at="approved_at", dt_missing="expected_dt"),

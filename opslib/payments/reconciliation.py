@@ -9,9 +9,9 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from opslib import checks
-from opslib.payments.display import evidence, for_display
-from opslib.payments.fetch import Fetched, QueryTiming, fetch, timings
-from opslib.payments.measures import rows, total
+from opslib.display import evidence, for_display
+from opslib.fetch import Fetched, QueryTiming, fetch, timings
+from opslib.measures import rows, total
 from opslib.payments.pg_export import PgExport, empty_params, load_pg_export
 from opslib.payments.stages import PROVIDERS, provider_label
 from opslib.results import Finding
@@ -89,8 +89,8 @@ def reconcile(
     grace = timedelta(minutes=grace_minutes)
     arrays = pg_export.sql_params() if pg_export is not None else empty_params()
     common = {**period.params(), "use_export": pg_export is not None, **arrays}
-    items = fetch(conn, "recon_items", {**common, "grace": grace})
-    totals = fetch(conn, "recon_totals", common)
+    items = fetch(conn, "payments.recon_items", {**common, "grace": grace})
+    totals = fetch(conn, "payments.recon_totals", common)
     subject = period_subject(period)
     source = f"export:{pg_export.name}" if pg_export is not None else "pg_transactions"
 

@@ -9,9 +9,9 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from opslib import checks
-from opslib.payments.display import evidence, for_display
-from opslib.payments.fetch import QueryTiming, fetch, timings
-from opslib.payments.measures import rows
+from opslib.display import evidence, for_display
+from opslib.fetch import QueryTiming, fetch, timings
+from opslib.measures import rows
 from opslib.results import Finding
 
 STUCK_HOURS = 24  # payments.refunds_stuck: "open for more than 24 h"
@@ -32,7 +32,7 @@ class Refunds:
 
 
 def open_refunds(conn: Connection, now: datetime) -> Refunds:
-    fetched = fetch(conn, "open_refunds", {"now": now})
+    fetched = fetch(conn, "payments.open_refunds", {"now": now})
     check = checks.get("payments.refunds_stuck")
     frame = fetched.frame.copy()
     if not frame.empty:

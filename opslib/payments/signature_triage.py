@@ -12,10 +12,10 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from opslib import checks
+from opslib.display import for_display
+from opslib.fetch import QueryTiming, fetch, timings
+from opslib.measures import pct
 from opslib.payments import standard_webhooks
-from opslib.payments.display import for_display
-from opslib.payments.fetch import QueryTiming, fetch, timings
-from opslib.payments.measures import pct
 from opslib.results import Finding
 from opslib.timewindow import KST, Window, kst_hhmm
 
@@ -242,9 +242,9 @@ def _deployments(frame: pd.DataFrame) -> list[Deployment]:
 def signatures(conn: Connection, window: Window, lookback_hours: int = DEFAULT_LOOKBACK_HOURS) -> SignatureTriage:
     check = checks.get("payments.webhook_signature_failures")
     extended = {"since": window.since - timedelta(hours=lookback_hours), "until": window.until}
-    reasons = fetch(conn, "signature_failure_reasons", window.params())
-    buckets = fetch(conn, "webhook_success_buckets", {**extended, "bucket": BUCKET})
-    deploys = fetch(conn, "webhook_deployments", extended)
+    reasons = fetch(conn, "payments.signature_failure_reasons", window.params())
+    buckets = fetch(conn, "payments.webhook_success_buckets", {**extended, "bucket": BUCKET})
+    deploys = fetch(conn, "payments.webhook_deployments", extended)
 
     findings: list[Finding] = []
     for fetched in (reasons, buckets, deploys):
@@ -307,9 +307,9 @@ def verify_delivery(
     The secret is read from the environment at call time and never leaves this function.
     """
     if delivery_id is None:
-        found = fetch(conn, "latest_signed_delivery", {})
+        found = fetch(conn, "payments.latest_signed_delivery", {})
     else:
-        found = fetch(conn, "webhook_delivery", {"delivery_id": int(delivery_id)})
+        found = fetch(conn, "payments.webhook_delivery", {"delivery_id": int(delivery_id)})
     if not found.ok:
         return SignatureCheck(delivery_id, None, None, None, None, None, None, f"조회 실패: {found.error}", secret_env)
     if found.frame.empty:

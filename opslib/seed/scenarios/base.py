@@ -61,6 +61,8 @@ class Scenario:
     expected: tuple[Expected, ...]
     stage: Stage | None
     inject: Callable[[psycopg.Connection, ScenarioContext], None]
+    # The page whose drill this is (its id in opslib.runbooks); "healthy" is every page's baseline.
+    runbook: str = "payments"
 
 
 SCENARIOS: dict[str, Scenario] = {}

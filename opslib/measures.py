@@ -1,4 +1,4 @@
-"""Small pure helpers shared by the payments steps: rates, frame lookups, counts as text."""
+"""Small pure helpers shared by every page's steps: rates, frame lookups, counts as text."""
 
 from __future__ import annotations
 

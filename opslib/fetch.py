@@ -1,4 +1,4 @@
-"""Running one named payments query so that a failure is a value, not the end of the page."""
+"""Running one named query so that a failure is a value, not the end of the page (every domain page)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class QueryTiming:
 
 
 def fetch(conn: Connection, name: str, params: Mapping[str, Any]) -> Fetched:
-    """Run payments.<name> inside a savepoint.
+    """Run the named query `<domain>.<name>` inside a savepoint.
 
     A failed statement aborts the whole transaction in PostgreSQL; rolling back to the
     savepoint keeps the read-only session usable for the page's next query.
@@ -47,7 +47,7 @@ def fetch(conn: Connection, name: str, params: Mapping[str, Any]) -> Fetched:
     started = time.perf_counter()
     try:
         with conn.begin_nested():
-            result = queries.run(conn, f"payments.{name}", params)
+            result = queries.run(conn, name, params)
     except QueryFailed as exc:
         return Fetched(name, pd.DataFrame(), str(exc), time.perf_counter() - started)
     return Fetched(name, result.frame, None, result.seconds)
