@@ -46,7 +46,7 @@ def detect(conn: Connection, window: Window) -> Detection:
     reasons = fetch(conn, "payments.signature_failure_reasons", window.params())
     function = fetch(conn, "payments.webhook_function_status", {**window.params(), "bucket": BUCKET})
     runs = fetch(
-        conn, "reconciliation_runs_recent", {"since": window.until - RECONCILE_LOOKBACK, "until": window.until}
+        conn, "payments.reconciliation_runs_recent", {"since": window.until - RECONCILE_LOOKBACK, "until": window.until}
     )
     items = fetch(conn, "payments.reconciliation_items_open", {"until": window.until})
     balances = fetch(conn, "payments.negative_balances", {})

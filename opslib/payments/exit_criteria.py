@@ -411,10 +411,14 @@ def exit_condition(
     hooks = fetch(conn, "payments.webhook_success_buckets", {**rng, "bucket": BUCKET})
     lag = fetch(conn, "payments.ledger_credit_lag", {**rng, "bucket": BUCKET, "grace": grace})
     backlog = fetch(
-        conn, "ledger_backlog_buckets", {**rng, "bucket": BUCKET, "grace": grace, "paid_since": since - BACKLOG_CARRY}
+        conn,
+        "payments.ledger_backlog_buckets",
+        {**rng, "bucket": BUCKET, "grace": grace, "paid_since": since - BACKLOG_CARRY},
     )
     pending = fetch(
-        conn, "pg_pending_buckets", {**rng, "bucket": BUCKET, "grace": grace, "approved_since": since - BACKLOG_CARRY}
+        conn,
+        "payments.pg_pending_buckets",
+        {**rng, "bucket": BUCKET, "grace": grace, "approved_since": since - BACKLOG_CARRY},
     )
     errors = _errors(stages, hooks, lag, backlog, pending)
     starts = []
