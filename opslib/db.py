@@ -62,13 +62,14 @@ def configured_url(explicit: str | None = None, *, action: bool = False) -> str 
 
 
 def resolve_url(explicit: str | None = None, *, action: bool = False) -> URL:
-    """The database to talk to. Without a configured URL, the embedded default is started."""
+    """The database to talk to. Without a configured URL, the embedded default, which must be running:
+    a stopped one is one sentence (DatabaseUnavailable), never started behind the user's back."""
     raw = configured_url(explicit, action=action)
     if raw:
         return normalise_url(raw)
     from opslib import embedded
 
-    embedded.start()
+    embedded.require_running()
     if not embedded.database_exists(embedded.DEFAULT_DATABASE):
         raise ConfigError(
             f"the embedded demo database is empty: run `opsbook demo` (or `opsbook db seed`) first, or set {ENV_URL}"
