@@ -205,15 +205,21 @@ def _remember_parsers(subparsers: argparse._SubParsersAction) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return _main(argv)
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at interpreter exit, so a closed pipe is caught below
+        return code
     except BrokenPipeError:
-        # `opsbook run ... | head -2`: the reader left; the run itself finished and its bundle is
-        # sealed. Point stdout at /dev/null so the interpreter's final flush stays quiet.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _quiet_stdout()
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
+
+
+def _quiet_stdout() -> None:
+    """`opsbook run ... | head -2`: the reader left. Point stdout at /dev/null so that nothing
+    else (the interpreter's final flush included) raises BrokenPipeError."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
@@ -265,7 +271,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cell_timeout=args.cell_timeout,
         progress=not args.quiet and sys.stderr.isatty(),
     )
-    runner.print_summary(result)
+    try:
+        runner.print_summary(result)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the run finished and its bundle is sealed: its exit code still stands
+        _quiet_stdout()
     return int(result.exit_code)
 
 

@@ -110,13 +110,23 @@ def read_only(
     conn = connect(url).execution_options(postgresql_readonly=True)
     try:
         with conn.begin() as tx:
-            set_local(conn, f"opsbook/{runbook}", timeouts)
             try:
+                set_local(conn, f"opsbook/{runbook}", timeouts)
                 yield conn
+            except sa.exc.DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise went_away(exc) from None
+                raise
             finally:
-                tx.rollback()
+                if not conn.invalidated:
+                    tx.rollback()
     finally:
         conn.close()
+
+
+def went_away(exc: sa.exc.DBAPIError) -> DatabaseUnavailable:
+    """The server closed a connection that was working (stopped, restarted, crashed, killed)."""
+    return DatabaseUnavailable(f"the database went away ({_first_line(exc.orig)})")
 
 
 def connect(url: URL | str) -> Connection:

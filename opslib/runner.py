@@ -195,12 +195,21 @@ def run(
 
 
 class _Signals:
-    """SIGINT/SIGTERM during a run: raise Interrupted (never die silently), or hold them while sealing."""
+    """SIGINT/SIGTERM during a run end it early with its evidence, never silently.
+
+    Before the kernel answers, the signal raises Interrupted. Once cells run, it interrupts
+    the kernel instead (a KeyboardInterrupt in the running cell, which then shows where it
+    stopped) and kills it KILL_AFTER_S later if it has not stopped; papermill then ends
+    and the runner seals the partial bundle. While sealing, signals wait for the seal.
+    """
 
     WATCHED = (signal.SIGINT, signal.SIGTERM)
+    KILL_AFTER_S = 5.0
 
     def __init__(self) -> None:
         self.received: int | None = None
+        self.kernel_running = False
+        self._killer: threading.Timer | None = None
 
     def _usable(self) -> bool:
         return threading.current_thread() is threading.main_thread()
@@ -208,11 +217,24 @@ class _Signals:
     @contextmanager
     def raising(self):  # type: ignore[no-untyped-def]
         def handler(signum: int, _frame: Any) -> None:
-            self.received = signum
-            raise Interrupted(signum)
+            first = self.received is None
+            self.received = self.received or signum
+            if not self.kernel_running:
+                raise Interrupted(signum)
+            if first:
+                _signal_kernels(signal.SIGINT)
+                self._killer = threading.Timer(self.KILL_AFTER_S, _signal_kernels, (signal.SIGKILL,))
+                self._killer.daemon = True
+                self._killer.start()
+            else:  # asked twice: no more waiting
+                _signal_kernels(signal.SIGKILL)
 
-        with self._installed(handler):
-            yield
+        try:
+            with self._installed(handler):
+                yield
+        finally:
+            if self._killer is not None:
+                self._killer.cancel()
 
     @contextmanager
     def held(self):  # type: ignore[no-untyped-def]
@@ -236,24 +258,21 @@ class _Signals:
             for sig, previous in saved.items():
                 signal.signal(sig, previous)
 
-    def chain_in_loop(self, on_signal: Callable[[int], None]) -> None:
-        """Inside nbclient's event loop, which replaced our handlers with its own (they kill the
-        kernel): note the signal and the step first, then let nbclient's handler run."""
-        import asyncio
 
-        if not self._usable():
-            return
-        loop = asyncio.get_running_loop()
-        for sig in self.WATCHED:
-            theirs = getattr(loop, "_signal_handlers", {}).get(sig)
-
-            def ours(sig: int = sig, theirs: Any = theirs) -> None:
-                self.received = self.received or sig
-                on_signal(sig)
-                if theirs is not None:
-                    theirs._run()
-
-            loop.add_signal_handler(sig, ours)
+def _signal_kernels(signum: int) -> None:
+    """Signal this process's notebook kernels (its ipykernel children; Linux /proc)."""
+    me = os.getpid()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
+            if int(fields[1]) != me:
+                continue
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if b"ipykernel" in cmdline:
+            with suppress(ProcessLookupError):
+                os.kill(int(stat.parent.name), signum)
 
 
 def _interrupted_sentence(signal_name: str, where: str | None) -> str:
@@ -318,7 +337,7 @@ def _execute(
 
     def notebook_started(notebook: Any = None, **_: Any) -> None:
         live["nb"] = notebook  # nbclient's own notebook: outputs land here as the kernel sends them
-        signals.chain_in_loop(lambda _sig: None)
+        signals.kernel_running = True
         on_kernel_ready()
 
     def cell_started(cell: Any = None, **_: Any) -> None:
@@ -348,7 +367,10 @@ def _execute(
                 on_cell_start=cell_started,
             )
         except PapermillExecutionError as exc:
-            outcome = _Outcome(live["nb"], _sentence(exc.ename, exc.evalue), exc.ename, live["cell"])
+            if signals.received is not None:  # the kernel was interrupted for us
+                outcome = _Outcome(live["nb"], None, "Interrupted", live["cell"], signals.received)
+            else:
+                outcome = _Outcome(live["nb"], _sentence(exc.ename, exc.evalue), exc.ename, live["cell"])
             outcome.written = partial.is_file()
         except OSError as exc:  # papermill could not write the executed notebook
             partial.unlink(missing_ok=True)
