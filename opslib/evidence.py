@@ -68,7 +68,7 @@ def unwritable(target: Path, exc: OSError) -> EvidenceUnwritable:
 
 def new_run_folder(out_dir: Path, runbook: str, started: datetime, wi_id: str = "") -> Path:
     """evidence/<runbook>_<UTC stamp>[_<WI>]_<random>: unique, created exclusively, marked INCOMPLETE."""
-    inside = enclosing_bundle(out_dir) if out_dir.exists() else None
+    inside = enclosing_bundle(out_dir)
     if inside is not None:
         raise ConfigError(
             f"--out {out_dir} is inside the run folder {inside}: a bundle is sealed as it is; "

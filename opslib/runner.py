@@ -372,29 +372,13 @@ def _execute(
             else:
                 outcome = _Outcome(live["nb"], _sentence(exc.ename, exc.evalue), exc.ename, live["cell"])
             outcome.written = partial.is_file()
-        except OSError as exc:  # papermill could not write the executed notebook
-            partial.unlink(missing_ok=True)
-            raise evidence.unwritable(output.parent, exc) from None
         except Interrupted as exc:
             outcome = _Outcome(live["nb"], None, "Interrupted", live["cell"], exc.signum)
-        except Exception as exc:  # nbclient timeouts, dead kernels: no executed-cell context
-            name = type(exc).__name__
-            if signals.received is not None:
-                outcome = _Outcome(live["nb"], None, "Interrupted", live["cell"], signals.received)
-            elif name == "CellTimeoutError":
-                outcome = _Outcome(
-                    live["nb"],
-                    f"a cell ran longer than {cell_timeout} s and was stopped "
-                    "(raise --cell-timeout or narrow the window)",
-                    name,
-                    live["cell"],
-                )
-            elif name == "DeadKernelError":
-                outcome = _Outcome(
-                    live["nb"], "the notebook kernel died (out of memory?) before the page finished", name, live["cell"]
-                )
-            else:
-                outcome = _Outcome(live["nb"], _sentence(name, str(exc)), name, live["cell"])
+        except Exception as exc:  # nbclient timeouts, dead kernels, a disk that fails: no executed-cell context
+            if isinstance(exc, OSError) and exc.errno is not None:  # papermill could not write the notebook
+                partial.unlink(missing_ok=True)
+                raise evidence.unwritable(output.parent, exc) from None
+            outcome = _ended_early(exc, live, signals, cell_timeout)
         else:
             outcome = _Outcome(live["nb"], None, None, None, written=True)
             if signals.received is not None:  # arrived as the last cell finished
@@ -404,6 +388,21 @@ def _execute(
         outcome.error = _interrupted_sentence(name, _where(outcome.nb, outcome.failed_cell))
     _keep_notebook(outcome, partial, output)
     return outcome
+
+
+def _ended_early(exc: Exception, live: dict[str, Any], signals: _Signals, cell_timeout: int) -> _Outcome:
+    name = type(exc).__name__
+    if signals.received is not None:
+        return _Outcome(live["nb"], None, "Interrupted", live["cell"], signals.received)
+    if name == "CellTimeoutError":
+        sentence = (
+            f"a cell ran longer than {cell_timeout} s and was stopped (raise --cell-timeout or narrow the window)"
+        )
+    elif name == "DeadKernelError":
+        sentence = "the notebook kernel died (out of memory?) before the page finished"
+    else:
+        sentence = _sentence(name, str(exc))
+    return _Outcome(live["nb"], sentence, name, live["cell"])
 
 
 def _keep_notebook(outcome: _Outcome, partial: Path, output: Path) -> None:

@@ -144,7 +144,7 @@ def test_a_killed_run_is_marked_incomplete_and_verify_says_so(contract_db, tmp_p
 @pytest.mark.parametrize(
     ("cell", "message"),
     [
-        ("import time\ntime.sleep(60)", "a cell ran longer than 2 s"),
+        ("import time\ntime.sleep(600)", "a cell ran longer than 30 s"),
         ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "the notebook kernel died"),
     ],
     ids=["timeout", "kernel-death"],
@@ -152,12 +152,13 @@ def test_a_killed_run_is_marked_incomplete_and_verify_says_so(contract_db, tmp_p
 def test_a_timeout_or_a_dead_kernel_keeps_the_partial_notebook_and_its_findings(
     contract_db, tmp_path, monkeypatch, cell, message
 ):
+    # the timeout leaves room for step 1 (imports, first queries) on a loaded 2-core machine
     monkeypatch.setenv("OPSBOOK_NOTEBOOKS", str(_notebook_dir(tmp_path / "nb", OPEN, cell, "book.finish()")))
     from opslib import runbooks
 
     runbooks._inspect.cache_clear()
     try:
-        result = runner.run("payments", database_url=contract_db.reader, out_dir=tmp_path / "ev", cell_timeout=2)
+        result = runner.run("payments", database_url=contract_db.reader, out_dir=tmp_path / "ev", cell_timeout=30)
     finally:
         runbooks._inspect.cache_clear()
     assert result.verdict is Verdict.ERROR and result.exit_code == runner.ExitCode.ERROR
