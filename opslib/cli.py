@@ -15,7 +15,7 @@ EPILOG = """\
 exit codes: 0 PASS · 1 FAIL (P0/P1 found: mitigate, declare in #ops-incidents) · 2 usage error ·
 3 CONDITIONAL_PASS (1-2 P2/P3 issues) · 4 ERROR (could not judge; bundle kept) · 5 database unreachable,
 stopped or gone mid-run · 6 evidence could not be written (disk full or read-only, --out a file) ·
-130/143 interrupted by SIGINT/SIGTERM (partial bundle kept, ERROR)
+130/143 interrupted by SIGINT/SIGTERM (partial bundle kept, ERROR) · 141 stdout closed
 
 database: --database-url, else $OPSBOOK_DATABASE_URL, else the embedded demo database
 (`opsbook db start`). Actions use $OPSBOOK_ACTION_DATABASE_URL (separate credentials).
