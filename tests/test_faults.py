@@ -340,7 +340,7 @@ def test_a_frozen_postmaster_is_exit_5_within_the_connect_bound(own_home, tmp_pa
 def test_a_lock_on_a_table_is_one_sentence_naming_the_holder(contract_db, tmp_path):
     holder = psycopg.connect(contract_db.admin, application_name="migrate-0042")
     try:
-        holder.execute("LOCK TABLE public.dt_purchases IN ACCESS EXCLUSIVE MODE")
+        holder.execute("LOCK TABLE public.payment_webhook_logs IN ACCESS EXCLUSIVE MODE")
         holder_pid = holder.info.backend_pid
         nbdir = _notebook_dir(tmp_path / "nb", OPEN, "book.measure(payments.detect, book.window)", "book.finish()")
         proc = _opsbook(
@@ -352,7 +352,7 @@ def test_a_lock_on_a_table_is_one_sentence_naming_the_holder(contract_db, tmp_pa
         holder.close()
     assert proc.returncode == runner.ExitCode.ERROR, proc.stderr
     error = json.loads((_only_bundle(tmp_path / "ev") / "result.json").read_text())["error"]
-    assert error.startswith("table dt_purchases is locked: session pid ")
+    assert error.startswith("table payment_webhook_logs is locked: session pid ")
     assert f"pid {holder_pid}" in error and "application_name 'migrate-0042'" in error
     assert "ACCESS EXCLUSIVE" in error and "\n" not in error
     assert proc.stdout.count("lock timeout") == 0, "one sentence, not one line per query"
