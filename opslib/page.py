@@ -215,7 +215,7 @@ def open_page(
     page = Page(runbook, environment, window, url, wi_id)
     if embedded_default and until:
         page.notes.append(f"데모 데이터는 {timewindow.kst(window.until)}까지 있습니다: 그 시각까지 측정합니다.")
-    from opslib import charts, privileges, visibility
+    from opslib import charts, privileges, traffic, visibility
 
     # matplotlib loads while the page waits on its first queries (not on a step's worker)
     threading.Thread(target=charts.warm_up, name="opsbook-charts-warm-up", daemon=True).start()
@@ -223,11 +223,13 @@ def open_page(
         page.identity = db.identify(conn, url)
         visible = visibility.check(conn)
         writable = privileges.check(conn)
+        blind = visibility.blind_sentence(visible, page.identity.current_user)
+        # silence is not health: the page's own traffic against the same hour on previous days
+        counted = None if blind else traffic.measure(conn, runbook, window)
     _display({"text/html": header_html(page), "text/plain": header_text(page)})
     page.record(visible, show=any(f.outcome is not Outcome.OK for f in visible))
     # shown whenever the role can write anything, PUBLIC's grants included: never silently OK
     page.record(writable, show=any(f.outcome is not Outcome.OK or f.subject == "PUBLIC" for f in writable))
-    blind = visibility.blind_sentence(visible, page.identity.current_user)
     if blind:
         page.headline.append(blind)
         page.finish()
@@ -235,6 +237,12 @@ def open_page(
     own = privileges.own_privileges(writable)
     if own is not None:
         page.headline.append(own.detail)
+    if counted is not None and counted.findings:
+        page.record(counted.findings)
+        page.fact("traffic", traffic.facts(counted))
+        headline = counted.headline()
+        if headline:
+            page.headline.append(headline)
     return page
 
 

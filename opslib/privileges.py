@@ -26,7 +26,7 @@ from opslib.results import Finding, Outcome
 CHECK_ID = "opsbook.role_write_privileges"
 TITLE = "쓰기 권한 자가 점검 (can the page's role write anything?)"
 SECTION = "DESIGN: read-only wall"
-SHOWN_PER_GROUP = 12
+SHOWN_OBJECTS = 60
 
 
 def check(conn: Connection) -> tuple[Finding, ...]:
@@ -70,13 +70,19 @@ def _public_finding(public: pd.DataFrame, read_only_default: bool) -> Finding:
     return _finding(Outcome.OK if read_only_default else Outcome.ERROR, "PUBLIC", detail, len(public))
 
 
+# the root causes first: a role attribute or membership explains the grants listed after it
+KIND_ORDER = ("role attribute", "role", "database", "schema", "table", "view", "sequence", "function")
+
+
 def describe(rows: pd.DataFrame) -> str:
-    """'INSERT, DELETE on net.http_request_queue; EXECUTE on net.http_get(...)', grouped by object."""
+    """'INSERT, DELETE on table net.http_request_queue; EXECUTE on function net.http_get(...)', by object."""
     parts = []
-    for (kind, obj), group in rows.groupby(["kind", "object"], sort=True):
-        parts.append(f"{', '.join(group['privilege'])} on {kind} {obj}")
-    shown = parts[:SHOWN_PER_GROUP]
-    more = f"; … {len(parts) - len(shown)} more" if len(parts) > len(shown) else ""
+    rank = {k: i for i, k in enumerate(KIND_ORDER)}
+    grouped = rows.groupby(["kind", "object"], sort=False)["privilege"].apply(lambda p: ", ".join(sorted(p)))
+    for (kind, obj), privs in sorted(grouped.items(), key=lambda kv: (rank.get(kv[0][0], 99), kv[0][1])):
+        parts.append(f"{privs} on {kind} {obj}")
+    shown = parts[:SHOWN_OBJECTS]
+    more = f"; … {len(parts) - len(shown)} more (query common.role_write_privileges)" if len(parts) > len(shown) else ""
     return "; ".join(shown) + more
 
 

@@ -27,7 +27,7 @@ rel AS (
              ELSE has_table_privilege(c.oid, p.privilege) END
 ),
 fn AS (
-  SELECT 'function' AS kind, p.oid::regprocedure::text AS object, 'EXECUTE' AS privilege,
+  SELECT 'function' AS kind, format('%I.%I(%s)', n.nspname, p.proname, oidvectortypes(p.proargtypes)) AS object, 'EXECUTE' AS privilege,
          coalesce(p.proacl, acldefault('f', p.proowner)) AS acl
   FROM pg_proc p
   JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -61,9 +61,14 @@ objects AS (
   UNION ALL SELECT kind, object, privilege, acl FROM dbase
 )
 SELECT o.kind, o.object, o.privilege,
+       -- PUBLIC only when PUBLIC holds it and the role does not on its own; anything else (a column
+       -- grant, a default privilege) is counted as the role's: never excused by mistake
        CASE WHEN EXISTS (SELECT 1 FROM aclexplode(o.acl) a
                          WHERE a.grantee <> 0 AND a.privilege_type = o.privilege AND pg_has_role(a.grantee, 'USAGE'))
-            THEN 'role' ELSE 'PUBLIC' END AS via
+            THEN 'role'
+            WHEN EXISTS (SELECT 1 FROM aclexplode(o.acl) a WHERE a.grantee = 0 AND a.privilege_type = o.privilege)
+            THEN 'PUBLIC'
+            ELSE 'role' END AS via
 FROM objects o
 UNION ALL
 SELECT 'role attribute', quote_ident(r.rolname), a.attribute, 'role'
