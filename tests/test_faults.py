@@ -324,14 +324,15 @@ def test_a_frozen_postmaster_is_exit_5_within_the_connect_bound(own_home, tmp_pa
     os.kill(pid, signal.SIGSTOP)
     try:
         t0 = time.monotonic()
-        proc = _opsbook("run", "payments", "--out", str(tmp_path / "ev"), env=own_home, timeout=120)
+        # unbounded, this hangs forever (the subprocess timeout would end the test)
+        proc = _opsbook("run", "payments", "--out", str(tmp_path / "ev"), env=own_home, timeout=300)
         took = time.monotonic() - t0
     finally:
         os.kill(pid, signal.SIGCONT)
     assert proc.returncode == runner.ExitCode.DATABASE_UNAVAILABLE, proc.stderr
     assert f"no answer within {embedded.CONNECT_TIMEOUT_S} s" in proc.stderr
     # the bound plus this process's start-up (imports), which a loaded 2-core machine stretches
-    assert took < embedded.CONNECT_TIMEOUT_S + 20
+    assert took < embedded.CONNECT_TIMEOUT_S + 120
 
 
 @pytest.mark.skipif(shutil.which("pgbouncer") is None, reason="pgbouncer is not installed (.ci/run installs it)")
@@ -349,7 +350,7 @@ def test_a_pooler_with_its_backend_down_is_exit_5_within_the_first_answer_bound(
     (conf / "pgbouncer.ini").write_text(
         f"[databases]\napp = host={pgdata} dbname={embedded_db()}\n"
         f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
-        f"auth_type = trust\nauth_file = {conf}/users.txt\npool_mode = transaction\n"
+        f"auth_type = trust\nauth_file = {conf}/users.txt\npool_mode = transaction\nquery_wait_timeout = 900\n"
         f"logfile = {conf}/pgbouncer.log\npidfile = {conf}/pgbouncer.pid\n"
     )
     conf.chmod(0o777)
@@ -362,7 +363,9 @@ def test_a_pooler_with_its_backend_down_is_exit_5_within_the_first_answer_bound(
             warm.execute("SELECT 1")
         assert _opsbook("db", "stop", env=own_home).returncode == 0
         t0 = time.monotonic()
-        proc = _opsbook("run", "payments", "--database-url", url, "--out", str(tmp_path / "ev"), env=own_home)
+        proc = _opsbook(
+            "run", "payments", "--database-url", url, "--out", str(tmp_path / "ev"), env=own_home, timeout=600
+        )
         took = time.monotonic() - t0
     finally:
         pid = conf / "pgbouncer.pid"
@@ -373,8 +376,9 @@ def test_a_pooler_with_its_backend_down_is_exit_5_within_the_first_answer_bound(
     assert proc.returncode == runner.ExitCode.DATABASE_UNAVAILABLE, proc.stderr
     data = json.loads((_only_bundle(tmp_path / "ev") / "result.json").read_text())
     assert f"accepted the connection but did not answer within {db.FIRST_ANSWER_S} s" in data["error"]
-    # pgbouncer alone would wait query_wait_timeout (120 s); start-up on a loaded 2-core machine adds to the bound
-    assert took < 100
+    # unbounded, the run would wait for pgbouncer's query_wait_timeout (900 s here); the margin is for
+    # the start-up of a page on a loaded 2-core machine
+    assert took < 400
 
 
 def embedded_db() -> str:
