@@ -359,6 +359,11 @@ def test_a_pooler_with_its_backend_down_is_exit_5_within_the_first_answer_bound(
     subprocess.run(["pgbouncer", "-d", *as_user, str(conf / "pgbouncer.ini")], check=True, timeout=30)
     url = f"postgresql://opsbook_reader@127.0.0.1:{port}/app"
     try:
+        deadline = time.monotonic() + 60  # the daemon listens a moment after it forks
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            log = conf / "pgbouncer.log"
+            assert time.monotonic() < deadline, log.read_text() if log.exists() else "pgbouncer did not start"
+            time.sleep(0.2)
         with psycopg.connect(url, connect_timeout=5) as warm:  # the pooler learns the server's parameters
             warm.execute("SELECT 1")
         assert _opsbook("db", "stop", env=own_home).returncode == 0
