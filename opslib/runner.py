@@ -77,6 +77,7 @@ class RunResult:
     error: str | None
     exit_code: ExitCode
     seconds: float
+    headline: tuple[str, ...] = ()  # the page's first sentences (the real cause, "nothing to judge")
 
 
 SECRET_ENV_HINTS = ("PORTONE_WEBHOOK_SECRET", "SUPABASE_SERVICE_ROLE_KEY", "CRON_SECRET", "TOSS_SECRET_KEY")
@@ -560,6 +561,7 @@ def _write_bundle(
         "database": database,
         "window": reported.get("window") or _window_of(values),
         "verdict": verdict.value,
+        "headline": reported.get("headline", []),
         "error": error,
         "findings": [f.to_json() for f in findings],
         "notes": reported.get("notes", []),
@@ -584,7 +586,7 @@ def _write_bundle(
         code = ExitCode.DATABASE_UNAVAILABLE
     else:
         code = ExitCode.for_verdict(verdict)
-    return RunResult(folder, verdict, findings, error, code, payload["seconds"])
+    return RunResult(folder, verdict, findings, error, code, payload["seconds"], tuple(payload["headline"]))
 
 
 def _window_of(values: Mapping[str, Any]) -> dict[str, str] | None:
@@ -603,6 +605,8 @@ def print_summary(result: RunResult, stream: Any = None) -> None:
     out = stream or sys.stdout
     problems = [f for f in result.findings if f.outcome.is_problem]
     print(f"verdict: {result.verdict.value}  ({result.seconds:.1f} s)", file=out)
+    for line in result.headline:
+        print(redact_text(f"  {line}")[0], file=out)
     for f in sorted(problems, key=lambda x: x.severity.rank if x.severity else 9):
         subject = f" [{f.subject}]" if f.subject else ""
         sev = f.severity.value if f.severity else "-"
