@@ -9,10 +9,12 @@ Supabase's pooler ignores startup options. The role behind the URL is the wall
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -21,6 +23,14 @@ from opslib.errors import ConfigError, DatabaseUnavailable
 
 ENV_URL = "OPSBOOK_DATABASE_URL"
 ENV_ACTION_URL = "OPSBOOK_ACTION_DATABASE_URL"
+
+
+# After connecting, the first answer must come within this many seconds. A connection pooler
+# (pgbouncer, Supabase's on 6543) accepts the login and then queues the client until a backend
+# is free, for query_wait_timeout (120 s by default) when the backend is down; the server's own
+# statement_timeout cannot help there. The client bounds that wait itself.
+FIRST_ANSWER_S = 10
+CONNECT_TIMEOUT_S = 5  # libpq connect_timeout: a frozen server accepts the socket and never answers
 
 
 @dataclass(frozen=True)
@@ -81,11 +91,11 @@ def resolve_url(explicit: str | None = None, *, action: bool = False) -> URL:
 @lru_cache(maxsize=8)
 def _engine(url: str) -> Engine:
     u = make_url(url)
-    connect_args: dict[str, object] = {"connect_timeout": 5}
+    connect_args: dict[str, object] = {"connect_timeout": CONNECT_TIMEOUT_S}
     if u.port == 6543:
         # Supabase's transaction-mode pooler cannot hold prepared statements.
         connect_args["prepare_threshold"] = None
-    return sa.create_engine(
+    eng = sa.create_engine(
         u,
         hide_parameters=True,  # bound values stay out of log lines and error text
         pool_pre_ping=False,
@@ -93,6 +103,8 @@ def _engine(url: str) -> Engine:
         max_overflow=2,
         connect_args=connect_args,
     )
+    sa.event.listen(eng, "do_connect", _arm_new_connection)
+    return eng
 
 
 def engine(url: URL | str) -> Engine:
@@ -111,7 +123,8 @@ def read_only(
     try:
         with conn.begin() as tx:
             try:
-                set_local(conn, f"opsbook/{runbook}", timeouts)
+                with _first_answer_within(conn, FIRST_ANSWER_S):
+                    set_local(conn, f"opsbook/{runbook}", timeouts)
                 yield conn
             except sa.exc.DBAPIError as exc:
                 if exc.connection_invalidated:
@@ -124,6 +137,77 @@ def read_only(
         conn.close()
 
 
+class _Watchdog:
+    """Severs the sockets it was given if the server has not answered after `seconds`.
+
+    libpq has no client-side statement timeout; shutting a socket down wakes the blocked
+    driver with an error, which becomes one sentence (and the connection is discarded).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = threading.Event()
+        self._fds: list[int] = []
+        self._timer = threading.Timer(seconds, self._sever)
+        self._timer.daemon = True
+
+    def watch(self, fd: int) -> None:
+        self._fds.append(fd)
+        if not self._timer.is_alive() and not self.fired.is_set():
+            self._timer.start()
+
+    def _sever(self) -> None:
+        import socket
+
+        self.fired.set()
+        for fd in self._fds:
+            try:
+                s = socket.socket(fileno=os.dup(fd))
+            except OSError:
+                continue
+            with suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def sentence(self, url: URL) -> DatabaseUnavailable:
+        return DatabaseUnavailable(
+            f"the database at {display_url(url)} accepted the connection but did not answer within "
+            f"{self.seconds:g} s (a connection pooler with no backend behind it?)"
+        )
+
+
+_arming = threading.local()
+
+
+def _arm_new_connection(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """SQLAlchemy's do_connect hook: the new connection's first answers (SQLAlchemy's own start-up
+    queries included) are watched by the watchdog of the db.connect() call that opened it."""
+    conn = dialect.connect(*cargs, **cparams)
+    watchdog = getattr(_arming, "watchdog", None)
+    if watchdog is not None:
+        watchdog.watch(conn.pgconn.socket)
+    return conn
+
+
+@contextmanager
+def _first_answer_within(conn: Connection, seconds: float) -> Iterator[None]:
+    """The first statement of a session on a pooled connection, bounded like a new connection's."""
+    watchdog = _Watchdog(seconds)
+    watchdog.watch(conn.connection.dbapi_connection.pgconn.socket)  # type: ignore[union-attr]
+    try:
+        yield
+    except sa.exc.DBAPIError:
+        if watchdog.fired.is_set():
+            conn.invalidate()
+            raise watchdog.sentence(conn.engine.url) from None
+        raise
+    finally:
+        watchdog.cancel()
+
+
 def went_away(exc: sa.exc.DBAPIError) -> DatabaseUnavailable:
     """The server closed a connection that was working (stopped, restarted, crashed, killed)."""
     return DatabaseUnavailable(f"the database went away ({_first_line(exc.orig)})")
@@ -132,12 +216,20 @@ def went_away(exc: sa.exc.DBAPIError) -> DatabaseUnavailable:
 def connect(url: URL | str) -> Connection:
     """A pooled connection, or one sentence saying which database could not be reached (password hidden)."""
     eng = engine(url)
+    watchdog = _arming.watchdog = _Watchdog(FIRST_ANSWER_S)
     try:
         return eng.connect()
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DBAPIError as exc:
+        if watchdog.fired.is_set():
+            raise watchdog.sentence(eng.url) from None
+        if not isinstance(exc, sa.exc.OperationalError):
+            raise
         raise DatabaseUnavailable(
             f"cannot reach the database at {display_url(eng.url)}: {_first_line(exc.orig)}"
         ) from None
+    finally:
+        watchdog.cancel()
+        _arming.watchdog = None
 
 
 def set_local(conn: Connection, application_name: str, timeouts: Timeouts) -> None:

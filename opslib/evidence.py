@@ -37,8 +37,10 @@ _INCOMPLETE_TEXT = (
 
 
 def is_bundle(folder: Path) -> bool:
-    """A run folder: sealed (manifest) or left unsealed (marker)."""
-    return (folder / MANIFEST).is_file() or (folder / INCOMPLETE).is_file()
+    """A run folder: sealed (manifest and result) or left unsealed (marker). A manifest.json alone
+    (a web app's, say) does not make a folder a bundle."""
+    sealed = (folder / MANIFEST).is_file() and (folder / RESULT).is_file()
+    return sealed or (folder / INCOMPLETE).is_file()
 
 
 def enclosing_bundle(path: Path) -> Path | None:
@@ -285,6 +287,11 @@ def seal(folder: Path) -> Path:
     return target
 
 
+def _sealed_or_marked(folder: Path) -> bool:
+    """What verify treats as a run folder: one with a manifest (even if result.json was removed) or a marker."""
+    return (folder / MANIFEST).is_file() or (folder / INCOMPLETE).is_file()
+
+
 def verify(folder: Path) -> list[str]:
     """Problems found when checking a bundle, or every bundle under a folder (empty list = intact).
 
@@ -293,10 +300,9 @@ def verify(folder: Path) -> list[str]:
     """
     if not folder.is_dir():
         return [f"{folder} is not a folder"]
-    if not is_bundle(folder):
-        bundles = sorted(
-            p for p in folder.rglob("*") if p.is_dir() and is_bundle(p) and enclosing_bundle(p.parent) is None
-        )
+    if not _sealed_or_marked(folder):
+        bundles = [p for p in sorted(folder.rglob("*")) if p.is_dir() and _sealed_or_marked(p)]
+        bundles = [b for b in bundles if not any(o in b.parents for o in bundles)]
         if not bundles:
             return [f"{folder} has no {MANIFEST} (and holds no run folder)"]
         return [f"{b.relative_to(folder).as_posix()}: {p}" for b in bundles for p in verify(b)]
@@ -318,7 +324,7 @@ def verify(folder: Path) -> list[str]:
             problems.append(f"{entry['path']} is missing")
         elif sha256(p) != entry["sha256"]:
             problems.append(f"{entry['path']} was changed after the run (SHA-256 differs)")
-    for sub in sorted(p for p in folder.rglob("*") if p.is_dir() and is_bundle(p)):
+    for sub in sorted(p for p in folder.rglob("*") if p.is_dir() and _sealed_or_marked(p)):
         problems.append(f"{sub.relative_to(folder).as_posix()} is another run folder nested inside this one")
     for p in _bundle_files(folder):
         rel = p.relative_to(folder).as_posix()

@@ -330,14 +330,72 @@ def test_a_frozen_postmaster_is_exit_5_within_the_connect_bound(own_home, tmp_pa
     os.kill(pid, signal.SIGSTOP)
     try:
         t0 = time.monotonic()
-        proc = _opsbook("run", "payments", "--out", str(tmp_path / "ev"), env=own_home, timeout=120)
+        # unbounded, this hangs forever (the subprocess timeout would end the test)
+        proc = _opsbook("run", "payments", "--out", str(tmp_path / "ev"), env=own_home, timeout=300)
         took = time.monotonic() - t0
     finally:
         os.kill(pid, signal.SIGCONT)
     assert proc.returncode == runner.ExitCode.DATABASE_UNAVAILABLE, proc.stderr
     assert f"no answer within {embedded.CONNECT_TIMEOUT_S} s" in proc.stderr
     # the bound plus this process's start-up (imports), which a loaded 2-core machine stretches
-    assert took < embedded.CONNECT_TIMEOUT_S + 20
+    assert took < embedded.CONNECT_TIMEOUT_S + 120
+
+
+@pytest.mark.skipif(shutil.which("pgbouncer") is None, reason="pgbouncer is not installed (.ci/run installs it)")
+def test_a_pooler_with_its_backend_down_is_exit_5_within_the_first_answer_bound(own_home, tmp_path):
+    import socket
+
+    from opslib import db
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pgdata = Path(own_home["OPSBOOK_HOME"]) / "pg"
+    conf = Path(tempfile.mkdtemp(prefix="opsbook-pgbouncer-"))
+    (conf / "users.txt").write_text('"opsbook_reader" ""\n')
+    (conf / "pgbouncer.ini").write_text(
+        f"[databases]\napp = host={pgdata} dbname={embedded_db()}\n"
+        f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {conf}/users.txt\npool_mode = transaction\nquery_wait_timeout = 900\n"
+        f"logfile = {conf}/pgbouncer.log\npidfile = {conf}/pgbouncer.pid\n"
+    )
+    conf.chmod(0o777)
+    # pgbouncer refuses to run as root; it runs as the embedded server's user, who can reach its socket
+    as_user = ["-u", pgdata.owner()] if os.geteuid() == 0 else []
+    subprocess.run(["pgbouncer", "-d", *as_user, str(conf / "pgbouncer.ini")], check=True, timeout=30)
+    url = f"postgresql://opsbook_reader@127.0.0.1:{port}/app"
+    try:
+        deadline = time.monotonic() + 60  # the daemon listens a moment after it forks
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            log = conf / "pgbouncer.log"
+            assert time.monotonic() < deadline, log.read_text() if log.exists() else "pgbouncer did not start"
+            time.sleep(0.2)
+        with psycopg.connect(url, connect_timeout=5) as warm:  # the pooler learns the server's parameters
+            warm.execute("SELECT 1")
+        assert _opsbook("db", "stop", env=own_home).returncode == 0
+        t0 = time.monotonic()
+        proc = _opsbook(
+            "run", "payments", "--database-url", url, "--out", str(tmp_path / "ev"), env=own_home, timeout=600
+        )
+        took = time.monotonic() - t0
+    finally:
+        pid = conf / "pgbouncer.pid"
+        if pid.exists():
+            os.kill(int(pid.read_text().split()[0]), signal.SIGTERM)
+        assert _opsbook("db", "start", env=own_home).returncode == 0
+        shutil.rmtree(conf, ignore_errors=True)
+    assert proc.returncode == runner.ExitCode.DATABASE_UNAVAILABLE, proc.stderr
+    data = json.loads((_only_bundle(tmp_path / "ev") / "result.json").read_text())
+    assert f"accepted the connection but did not answer within {db.FIRST_ANSWER_S} s" in data["error"]
+    # unbounded, the run would wait for pgbouncer's query_wait_timeout (900 s here); the margin is for
+    # the start-up of a page on a loaded 2-core machine
+    assert took < 400
+
+
+def embedded_db() -> str:
+    from opslib import embedded
+
+    return embedded.DEFAULT_DATABASE
 
 
 # --- 7. a lock held on a table the page reads -------------------------------------------------
