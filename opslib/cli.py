@@ -245,14 +245,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print("starting the embedded PostgreSQL ...", flush=True)
     embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
     print(f"seeding scale {args.scale} with scenario {args.scenario} ...", flush=True)
+    from opslib.seed.progress import PhaseProgress
+
     report = seed(
         embedded.libpq_url(embedded.DEFAULT_DATABASE),
         scale=args.scale,
         scenario=args.scenario,
-        progress=lambda msg: print(f"  {msg}", flush=True),
+        progress=PhaseProgress(),
     )
     rows = sum(report.row_counts.values())
-    print(f"  {rows:,} rows in {report.seconds:.1f} s (data up to {report.as_of.isoformat()})", flush=True)
+    print(f"seeded {rows:,} rows in {report.seconds:.1f} s (data up to {report.as_of.isoformat()})", flush=True)
     print("running the payments page ...", flush=True)
     reader = embedded.url(embedded.DEFAULT_DATABASE, user=embedded.READER_ROLE)
     result = runner.run("payments", {"until": report.as_of.isoformat()}, database_url=reader, out_dir=Path(args.out))

@@ -275,7 +275,7 @@ def _seal(
     verdict = Verdict.ERROR if error else Verdict(collected.result["verdict"]) if collected.result else decide(findings)
     finished = datetime.now(UTC)
     reported = collected.result or {}
-    database = reported.get("database") or {"host": db.display_url(url) if url else "embedded (opsbook_demo)"}
+    database = reported.get("database") or {"host": db.display_host(url) if url else "embedded (opsbook_demo)"}
     payload: dict[str, Any] = {
         "runbook": rb.id,
         "section": rb.section,
@@ -286,7 +286,7 @@ def _seal(
         # the kernel's own figure when the page finished; else the largest reaped child's
         "kernel_peak_rss_mib": reported.get("kernel_peak_rss_mib") or kernel_peak_mib,
         "parameters": redact_parameters(values),
-        "environment": values.get("environment"),
+        "environment": reported.get("environment") or values.get("environment"),  # the page's label
         "wi_id": values.get("wi_id") or None,
         "database": database,
         "window": reported.get("window") or _window_of(values),
