@@ -280,7 +280,8 @@ def lag_distribution(histogram: pd.DataFrame) -> None:
             )
             offset += 0.4
         ax.set_xticks(list(x), [str(b) for b in wide.index], rotation=45, fontsize=7)
-        ax.set_title(str(transition), fontsize=9)
+        # "→" is not in every Korean font (NanumGothic draws nothing): an ASCII arrow always shows
+        ax.set_title(str(transition).replace("→", " -> "), fontsize=9)
         _style(ax)
         if i == 1:
             _legend(ax)

@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         "scenarios",
         help="list the incident scenarios and their ground truth",
         description="List the incident drills: what each injects, the pipeline stage it breaks and the findings "
-        "(check, severity) the payments page must raise.",
+        "(check, severity) the payments page must raise: exactly these, no other problem (the drill test asserts it).",
     )
 
     act = sub.add_parser(
@@ -353,6 +353,8 @@ def _cmd_db(args: argparse.Namespace) -> int:
             print(f"{sc.name:<26} stage {stage:<9} {sc.title}")
             for e in sc.expected:
                 print(f"    expects {e.check}{'[' + e.subject + ']' if e.subject else ''} at {e.severity.value}")
+            if not sc.expected:
+                print("    expects no problem at all (verdict PASS)")
     return 0
 
 

@@ -433,6 +433,17 @@ def _finding_line(f: Finding) -> str:
     return f"{f.title}{subj}: {format_value(f.value, f.unit)}"
 
 
+def _seen_by(found: Sequence[Finding]) -> str:
+    """'PG 승인 완료인데 DB 미반영 [portone] · 대사: 상태 불일치 [window; 2026-12-02]': each check once."""
+    subjects: dict[str, list[str]] = {}
+    for f in found:
+        short = f.title.split(" (")[0]
+        subjects.setdefault(short, [])
+        if f.subject and f.subject not in subjects[short]:
+            subjects[short].append(f.subject)
+    return " · ".join(f"{t} [{'; '.join(s)}]" if s else t for t, s in subjects.items())
+
+
 def verdict_html(verdict: Verdict, items: Sequence[Finding], page: Page | None = None) -> str:
     """The top of the report: verdict, severity and cadence, what to do now, each P0/P1 in one line
     (one cause seen by several checks said once), the exit condition, then where to read on."""
@@ -466,7 +477,7 @@ def verdict_html(verdict: Verdict, items: Sequence[Finding], page: Page | None =
     urgent_singles = [f for f in singles if f.severity and f.severity.rank <= 1]
     rows = []
     for g in urgent:
-        seen = ", ".join(dict.fromkeys(f"{f.title}{' · ' + f.subject if f.subject else ''}" for f in g.findings))
+        seen = _seen_by(g.findings)
         sev = g.severity.value if g.severity else ""
         rows.append(
             f"<li><b>[{sev}]</b> {e(g.cause)}: <b>{g.items:,}건</b> "
@@ -581,7 +592,13 @@ def show_action(outcome: Any) -> None:
         HTML(
             f"<div class='opsbook-action'><b>{html.escape(outcome.name)}</b> · {html.escape(outcome.target)} · {mode}"
             f"<p>{html.escape(outcome.message)}</p>"
-            f"<table class='opsbook-findings'><thead><tr><th>column</th><th>before</th><th>after</th><th></th></tr>"
+            + (
+                f"<p>실행 명령 (to execute): <code>{html.escape(outcome.command)}</code></p>"
+                if getattr(outcome, "command", "") and not outcome.executed
+                else ""
+            )
+            + "<table class='opsbook-findings'><thead>"
+            f"<tr><th>column</th><th>before</th><th>after</th><th></th></tr>"
             f"</thead><tbody>{''.join(rows)}</tbody></table>"
             f"{'<p>audit row(s):</p><ul>' + audit + '</ul>' if audit else ''}</div>"
         )
@@ -606,6 +623,9 @@ def readable(frame: pd.DataFrame) -> Any:  # a pandas Styler
         series = out[col]
         if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
             out[col] = series.dt.strftime("%m-%d %H:%M:%S").fillna("-")
+        elif pd.api.types.is_numeric_dtype(series.dtype) and str(col).endswith("_s"):
+            # seconds for people: 2201.8 → 36분 42초
+            out[col] = series.map(lambda v: "-" if pd.isna(v) else human_duration(float(v)))
         elif pd.api.types.is_float_dtype(series.dtype):
             out[col] = series.map(lambda v: "-" if pd.isna(v) else f"{v:,.2f}".rstrip("0").rstrip("."))
         elif pd.api.types.is_integer_dtype(series.dtype):

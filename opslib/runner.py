@@ -262,11 +262,14 @@ def _seal(
     import nbformat  # after run()'s fastimport.skip_slow_format_checkers()
 
     collected = evidence.Collected((), None)
+    html_s: float | None = None
     if output.is_file():
         nb = nbformat.read(output, as_version=4)
         collected = evidence.collect(nb)
         try:
+            html_t0 = time.perf_counter()
             evidence.export_html(nb, folder / f"{rb.id}.html")
+            html_s = round(time.perf_counter() - html_t0, 4)
         except Exception as exc:  # the bundle must still be written
             error = error or f"the HTML report could not be rendered ({type(exc).__name__})"
     else:
@@ -295,6 +298,10 @@ def _seal(
         "findings": [f.to_json() for f in findings],
         "notes": reported.get("notes", []),
         "facts": reported.get("facts", {}),
+        # where the time went: the page's steps (SQL query by query) and charts, and the HTML report
+        "timings": {**(reported.get("timings") or {}), "html_s": html_s},
+        # what the top of the report says: mitigations to run, the exit state, causes counted once
+        **{k: reported[k] for k in ("mitigations", "exit_state", "cause_groups") if k in reported},
     }
     evidence.write_json(folder / evidence.RESULT, payload)
     secrets = secret_values([url, os.environ.get(db.ENV_ACTION_URL)])

@@ -88,6 +88,24 @@ def test_drill_matrix(scenario, page_run):
         assert result.verdict is Verdict.FAIL and result.exit_code == runner.ExitCode.FAIL
 
 
+def test_db_scenarios_prints_the_ground_truth_the_drill_test_asserts(capsys):
+    """`opsbook db scenarios` and the drill test read the same Expected tuples: they cannot drift."""
+    from opslib.cli import main
+
+    assert main(["db", "scenarios"]) == 0
+    printed: dict[str, dict[str, str]] = {}
+    current = ""
+    for line in capsys.readouterr().out.splitlines():
+        if not line.startswith(" "):
+            current = line.split()[0]
+            printed[current] = {}
+        elif line.strip().startswith("expects payments."):
+            check, severity = line.split()[1], line.split()[-1]
+            check = check.split("[")[0]
+            printed[current][check] = min(printed[current].get(check, severity), severity)
+    assert printed == {name: sc.ground_truth() for name, sc in SCENARIOS.items()}
+
+
 def test_bundle_is_complete_and_verifies(page_run):
     result = page_run("webhook_secret_mismatch")
     names = {p.name for p in result.folder.iterdir()}
