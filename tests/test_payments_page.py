@@ -132,6 +132,26 @@ def test_bundle_is_complete_and_verifies(page_run):
     for f in data["findings"]:
         assert {"check", "outcome", "severity", "value", "threshold", "section"} <= f.keys()
     assert evidence.verify(result.folder) == []
+    # a host, never a URL
+    assert not any(c in data["database"]["host"] for c in ("@", "?", "postgresql")), data["database"]["host"]
+    # one cause, counted once: the orders stuck at the webhook are the reconciliation's status mismatches
+    stuck = [f for f in data["findings"] if f["check"] == "payments.pg_paid_db_pending" and f["subject"] == "portone"]
+    (group,) = data["cause_groups"]
+    assert "payments.pg_paid_db_pending[portone]" in group["checks"]
+    assert any(c.startswith("payments.recon_status_mismatch[") for c in group["checks"])
+    assert group["items"] == stuck[0]["value"], (group, stuck)
+    # what to do now, with the exact command; the exit state the banner shows
+    commands = [m["command"] for m in data["mitigations"]]
+    assert any(
+        c.startswith("opsbook action payments-kill-switch --confirm payments-kill-switch --wi WI-DRILL")
+        for c in commands
+    )
+    assert data["exit_state"]["met"] is False and data["exit_state"]["sentence"]
+    # where the time went: each step with its queries, the charts, the HTML report
+    timings = data["timings"]
+    queries = [q["query"] for step in timings["steps"] for q in step["queries"]]
+    assert "payments.recon_items" in queries and "payments.pg_paid_db_pending" in queries
+    assert timings["charts"] >= 3 and timings["charts_s"] > 0 and timings["html_s"] > 0 and timings["sql_s"] > 0
 
 
 def test_signature_secret_is_verified_but_never_written(page_run):
