@@ -154,7 +154,7 @@ def _time_axis(ax) -> None:
     from matplotlib.dates import DateFormatter
 
     ax.xaxis.set_major_formatter(DateFormatter("%H:%M", tz=KST))
-    ax.set_xlabel(label("시각 (KST)", "time (KST)"), fontsize=9)
+    ax.set_xlabel(label("시각", "time") + ", KST", fontsize=9)
 
 
 def webhook_success_rate(buckets: pd.DataFrame) -> None:
