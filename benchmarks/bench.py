@@ -277,11 +277,14 @@ def main() -> None:
             name, report = seed_db("bench_long", args.demo_scale, "webhook_secret_mismatch", days=3 * profile.DAYS)
             as_of = report.as_of.isoformat()
             long = paired(name, as_of, args.runs, out)
-            ratio = long["page_s"] / short["page_s"]
-            own_ratio = long["own_s"] / short["own_s"] if short["own_s"] > 0 else float("nan")
+            # Minutes apart on a shared machine, the two databases are measured at different speeds:
+            # each page is divided by its own trivial floor (measured alternately with it) first.
+            raw = long["page_s"] / short["page_s"]
+            ratio = (long["page_s"] / long["trivial_s"]) / (short["page_s"] / short["trivial_s"])
             print(
-                f"   42-day vs 14-day page: {ratio:.2f}x (page's own cost {own_ratio:.2f}x) "
-                f"[target <= {LONG_RATIO_TARGET}x: {'met' if ratio <= LONG_RATIO_TARGET else 'NOT met'}]"
+                f"   42-day vs 14-day page, each over its own trivial floor: {ratio:.2f}x "
+                f"[target <= {LONG_RATIO_TARGET}x: {'met' if ratio <= LONG_RATIO_TARGET else 'NOT met'}] "
+                f"(raw {raw:.2f}x; the floor itself moved {long['trivial_s'] / short['trivial_s']:.2f}x)"
             )
             if not args.paired_only:
                 run_page(name, as_of, max(3, args.runs // 2), out)
