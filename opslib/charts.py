@@ -9,7 +9,9 @@ missing glyph would print boxes in the report).
 from __future__ import annotations
 
 import io
+import time
 from functools import cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -18,6 +20,42 @@ from opslib.timewindow import KST
 
 PROVIDER_COLOURS = {"portone": "#1f77b4", "tosspayments": "#ff7f0e"}
 OK, WARN, CRIT = "#2e7d32", "#f9a825", "#c62828"
+HOLD = "#1e88e5"
+
+
+# Font file names of Korean-capable fonts (Debian fonts-nanum, fonts-noto-cjk; macOS; Windows).
+_KOREAN_FILES = ("nanum", "notosanscjk", "notoserifcjk", "notosanskr", "applesdgothicneo", "malgun")
+_KOREAN_NAMES = (
+    "NanumGothic",
+    "Noto Sans CJK KR",
+    "Noto Sans KR",
+    "Apple SD Gothic Neo",
+    "Malgun Gothic",
+    "NanumBarunGothic",
+)
+
+
+def register_korean_fonts() -> int:
+    """Add installed Korean font files to matplotlib's font list; how many were added.
+
+    matplotlib's font cache (fontlist-v3*.json) is built once, the first time it is imported:
+    a font installed after that (apt-get install fonts-nanum) is not in it, and the charts
+    would print boxes. Registering the files explicitly does not depend on the cache's age.
+    """
+    from matplotlib import font_manager
+
+    known = {Path(f.fname).name for f in font_manager.fontManager.ttflist}
+    added = 0
+    for path in font_manager.findSystemFonts():
+        name = Path(path).name
+        if name in known or not any(k in name.lower().replace("-", "").replace("_", "") for k in _KOREAN_FILES):
+            continue
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError, ValueError):  # an unreadable or odd font file: skip it
+            continue
+        added += 1
+    return added
 
 
 @cache
@@ -26,20 +64,26 @@ def korean_font() -> str | None:
     import matplotlib
     from matplotlib import font_manager
 
-    wanted = (
-        "NanumGothic",
-        "Noto Sans CJK KR",
-        "Noto Sans KR",
-        "Apple SD Gothic Neo",
-        "Malgun Gothic",
-        "NanumBarunGothic",
-    )
     names = {f.name for f in font_manager.fontManager.ttflist}
-    font = next((w for w in wanted if w in names), None)
+    if not any(w in names for w in _KOREAN_NAMES) and register_korean_fonts():
+        names = {f.name for f in font_manager.fontManager.ttflist}
+    font = next((w for w in _KOREAN_NAMES if w in names), None)
     if font:
         matplotlib.rcParams["font.family"] = [font, "DejaVu Sans"]
         matplotlib.rcParams["axes.unicode_minus"] = False  # Korean fonts often lack U+2212
     return font
+
+
+# Where a page's chart time went (result.json "timings"): seconds from figure to PNG, and how many.
+_SPENT = {"seconds": 0.0, "charts": 0}
+
+
+def seconds_spent() -> float:
+    return float(_SPENT["seconds"])
+
+
+def count_drawn() -> int:
+    return int(_SPENT["charts"])
 
 
 def warm_up() -> None:
@@ -62,10 +106,14 @@ def label(ko: str, en: str) -> str:
 def _figure(width: float = 10, height: float = 3.6):  # -> matplotlib.figure.Figure
     from matplotlib.figure import Figure
 
+    t0 = time.perf_counter()
     korean_font()  # sets the font before anything is drawn
     # Fixed margins: a constrained layout re-draws the figure to fit it (3x slower per chart).
+    # The bottom margin is fixed in inches, so a short strip keeps room for its tick labels and
+    # the "KST" axis label (a fraction of a 1.6-inch figure clipped it).
     fig = Figure(figsize=(width, height), dpi=100)
-    fig.subplots_adjust(left=0.07, right=0.98, top=0.86, bottom=0.2, wspace=0.25)
+    fig.subplots_adjust(left=0.07, right=0.98, top=1 - 0.5 / height, bottom=0.62 / height, wspace=0.25)
+    fig._opsbook_t0 = t0  # type: ignore[attr-defined]
     return fig
 
 
@@ -84,6 +132,8 @@ def show(fig) -> None:
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
+    _SPENT["seconds"] += time.perf_counter() - getattr(fig, "_opsbook_t0", time.perf_counter())
+    _SPENT["charts"] += 1
     titles = [fig.get_suptitle(), *(ax.get_title() for ax in fig.axes)]
     alt = " · ".join(t for t in titles if t) or "chart"
     # The report's alt text (for screen readers and when an image does not load).
@@ -104,7 +154,7 @@ def _time_axis(ax) -> None:
     from matplotlib.dates import DateFormatter
 
     ax.xaxis.set_major_formatter(DateFormatter("%H:%M", tz=KST))
-    ax.set_xlabel("KST")
+    ax.set_xlabel(label("시각", "time") + ", KST", fontsize=9)
 
 
 def webhook_success_rate(buckets: pd.DataFrame) -> None:
@@ -230,7 +280,8 @@ def lag_distribution(histogram: pd.DataFrame) -> None:
             )
             offset += 0.4
         ax.set_xticks(list(x), [str(b) for b in wide.index], rotation=45, fontsize=7)
-        ax.set_title(str(transition), fontsize=9)
+        # "→" is not in every Korean font (NanumGothic draws nothing): an ASCII arrow always shows
+        ax.set_title(str(transition).replace("→", " -> "), fontsize=9)
         _style(ax)
         if i == 1:
             _legend(ax)
@@ -240,21 +291,38 @@ def lag_distribution(histogram: pd.DataFrame) -> None:
 
 
 def exit_strip(buckets: pd.DataFrame, hold_minutes: int) -> None:
-    """Each 5-minute bucket green (all exit conditions normal) or red, with the hold period shaded."""
+    """Each 5-minute bucket green (all exit conditions normal) or red (one breached), and below
+    them, in blue, the span that must hold; a legend says which is which."""
     title = label(f"종료 조건 ({hold_minutes}분 유지)", f"exit condition (held {hold_minutes} min)")
     if buckets.empty:
         return _empty(title)
-    fig = _figure(height=1.6)
+    show(exit_strip_figure(buckets, hold_minutes))
+
+
+def exit_strip_figure(buckets: pd.DataFrame, hold_minutes: int):  # -> matplotlib.figure.Figure
+    from matplotlib.patches import Patch
+
+    title = label(f"종료 조건 ({hold_minutes}분 유지)", f"exit condition (held {hold_minutes} min)")
+    fig = _figure(height=2.4)
     ax = fig.add_subplot()
     starts = _kst(buckets["bucket_start"])
     ends = _kst(buckets["bucket_end"])
     width = (ends - starts).dt.total_seconds() / 86400
     colours = [OK if bool(g) else CRIT for g in buckets["good"]]
-    ax.bar(starts, [1] * len(buckets), width=width, color=colours, align="edge", edgecolor="white")
+    ax.bar(starts, [1] * len(buckets), bottom=0.35, width=width, color=colours, align="edge", edgecolor="white")
     last = ends.max()
-    ax.axvspan(last - pd.Timedelta(minutes=hold_minutes), last, color="#90caf9", alpha=0.25)
+    # the held span as its own band under the buckets: shading over them turned red bars pale
+    ax.axvspan(last - pd.Timedelta(minutes=hold_minutes), last, ymin=0.02, ymax=0.2, color=HOLD)
+    ax.set_ylim(0, 2.0)  # the legend sits above the buckets
     ax.set_yticks([])
     ax.set_title(title)
     _time_axis(ax)
-    _style(ax)
-    show(fig)
+    ax.grid(False)
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    handles = [
+        Patch(color=OK, label=label("정상", "all normal")),
+        Patch(color=CRIT, label=label("조건 위반", "a condition breached")),
+        Patch(color=HOLD, label=label(f"유지 판정 {hold_minutes}분", f"must hold {hold_minutes} min")),
+    ]
+    ax.legend(handles=handles, loc="upper center", ncol=3, fontsize=8, frameon=False)
+    return fig

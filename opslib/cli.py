@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         "scenarios",
         help="list the incident scenarios and their ground truth",
         description="List the incident drills: what each injects, the pipeline stage it breaks and the findings "
-        "(check, severity) the payments page must raise.",
+        "(check, severity) the payments page must raise: exactly these, no other problem (the drill test asserts it).",
     )
 
     act = sub.add_parser(
@@ -297,14 +297,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     with embedded.home_lock("seeding the demo database (`opsbook demo`)", wait=False):
         embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
         print(f"seeding scale {args.scale} with scenario {args.scenario} ...", flush=True)
+        from opslib.seed.progress import PhaseProgress
+
         report = seed(
             embedded.libpq_url(embedded.DEFAULT_DATABASE),
             scale=args.scale,
             scenario=args.scenario,
-            progress=lambda msg: print(f"  {msg}", flush=True),
+            progress=PhaseProgress(),
         )
     rows = sum(report.row_counts.values())
-    print(f"  {rows:,} rows in {report.seconds:.1f} s (data up to {report.as_of.isoformat()})", flush=True)
+    print(f"seeded {rows:,} rows in {report.seconds:.1f} s (data up to {report.as_of.isoformat()})", flush=True)
     print("running the payments page ...", flush=True)
     reader = embedded.url(embedded.DEFAULT_DATABASE, user=embedded.READER_ROLE)
     result = runner.run("payments", {"until": report.as_of.isoformat()}, database_url=reader, out_dir=Path(args.out))
@@ -407,6 +409,8 @@ def _cmd_db(args: argparse.Namespace) -> int:
             print(f"{sc.name:<26} stage {stage:<9} {sc.title}")
             for e in sc.expected:
                 print(f"    expects {e.check}{'[' + e.subject + ']' if e.subject else ''} at {e.severity.value}")
+            if not sc.expected:
+                print("    expects no problem at all (verdict PASS)")
     return 0
 
 

@@ -274,4 +274,24 @@ def identify(conn: Connection, url: URL | str) -> DatabaseIdentity:
             " current_database() AS d, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS n"
         )
     ).one()
-    return DatabaseIdentity(display_url(url), row.v, bool(row.r), row.u, row.d, row.n)
+    return DatabaseIdentity(display_host(url), row.v, bool(row.r), row.u, row.d, row.n)
+
+
+def display_host(url: str | URL) -> str:
+    """Where the server is, and nothing else: 'host:port' or a Unix socket directory (':port').
+
+    Never the user, the password (also not a ?password=) or the rest of the URL.
+    """
+    try:
+        u = url if isinstance(url, URL) else make_url(url)
+    except Exception:
+        return "<unparseable database URL>"
+    host = u.host or ""
+    if not host:
+        # libpq reads host (a socket directory for a local server) from the query too
+        value = u.query.get("host", "")
+        host = value[0] if isinstance(value, tuple) else value
+    port = u.port or u.query.get("port") or 5432
+    if isinstance(port, tuple):
+        port = port[0]
+    return f"{host or 'localhost'}:{port}"

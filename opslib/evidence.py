@@ -234,8 +234,61 @@ def export_html(nb: Any, target: Path) -> None:
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
                     out["traceback"] = [f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"]
-    body, _ = _exporter().from_notebook_node(report)
+    body, _ = _exporter().from_notebook_node(verdict_first(report))
     write_atomically(target, body)
+
+
+TOP_NOTE = (
+    "<p class='opsbook-verdict-moved'><a href='#opsbook-top'>↑ 판정은 보고서 맨 위에 있습니다 "
+    "(the verdict is at the top of the report)</a></p>"
+)
+
+
+def verdict_first(nb: Any) -> Any:
+    """The report's order: the verdict (computed by the page's last cell) first, then the sections.
+
+    The executed .ipynb stays in run order; only the HTML is rearranged. The finish cell's
+    banner moves to the top (its place keeps a link up). A page that did not finish has no
+    banner: the top then says so, with the error and the problems found before it stopped.
+    """
+    import nbformat
+
+    cells = list(nb.cells)
+    banner = None
+    for i, cell in enumerate(cells):
+        outputs = cell.get("outputs", [])
+        if cell.get("cell_type") != "code" or not any(RESULT_MIME in o.get("data", {}) for o in outputs):
+            continue
+        kept = []
+        for out in outputs:
+            data = out.get("data", {})
+            if RESULT_MIME in data and "text/html" in data:
+                banner = data["text/html"]
+                kept.append(nbformat.from_dict({**out, "data": {"text/html": TOP_NOTE}}))
+            else:
+                kept.append(out)
+        cells[i] = nbformat.from_dict({**cell, "outputs": kept})
+    if banner is None:
+        banner = _unfinished_banner(nb)
+    top = nbformat.v4.new_code_cell(
+        source="",
+        outputs=[
+            nbformat.v4.new_output("display_data", data={"text/html": f"<div id='opsbook-top'>{''.join(banner)}</div>"})
+        ],
+    )
+    return nbformat.from_dict({**nb, "cells": [top, *cells]})
+
+
+def _unfinished_banner(nb: Any) -> str:
+    from opslib.page import unfinished_html
+
+    errors = [
+        f"{o.get('ename', 'Error')}: {str(o.get('evalue', '')).strip().splitlines()[0] if o.get('evalue') else ''}"
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+    return unfinished_html(collect(nb).findings, errors[0] if errors else "")
 
 
 def write_json(path: Path, payload: Mapping[str, Any]) -> None:

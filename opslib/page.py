@@ -23,7 +23,18 @@ from sqlalchemy.engine import URL
 
 from opslib import db, timewindow
 from opslib.errors import ConfigError, OpsbookError
-from opslib.results import FINDINGS_MIME, RESULT_MIME, Finding, Outcome, Verdict, decide, worst_severity
+from opslib.results import (
+    FINDINGS_MIME,
+    RESULT_MIME,
+    ExitState,
+    Finding,
+    Mitigation,
+    Outcome,
+    Verdict,
+    decide,
+    group_by_cause,
+    worst_severity,
+)
 
 T = TypeVar("T")
 
@@ -98,6 +109,13 @@ class Page:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    # What the top of the report says to do now, and the exit condition's state: declared by a
+    # step's result (a `mitigation` / `exit_state` attribute, e.g. an action's dry-run) or by
+    # the page itself (Page.mitigate, Page.exit_state).
+    mitigations: list[Mitigation] = field(default_factory=list)
+    exit: ExitState | None = None
+    # Per step: its wall time in the kernel and its queries' times, for result.json.
+    steps: list[dict[str, Any]] = field(default_factory=list)
     # The first sentences a reader needs before the findings (the run's real cause, "nothing to judge").
     headline: list[str] = field(default_factory=list)
     _prefetched: list[Prefetched] = field(default_factory=list, repr=False)
@@ -111,12 +129,45 @@ class Page:
         A step prefetched with the same arguments less than PREFETCH_FRESH_S ago is taken
         instead of measuring again (once: running the cell again measures anew).
         """
+        t0 = time.perf_counter()
         started = self._take_prefetched(fn, args, kwargs)
         result = started.future.result() if started is not None else self._run(fn, args, kwargs)
+        self._time_step(fn, result, time.perf_counter() - t0, prefetched=started is not None)
         found = tuple(getattr(result, "findings", ()) or ())
         if found:
             self.record(found)
+        mitigation = getattr(result, "mitigation", None)
+        if isinstance(mitigation, Mitigation):
+            self.mitigate(mitigation)
+        state = getattr(result, "exit_state", None)
+        if isinstance(state, ExitState):
+            self.exit_state(state.met, state.sentence)
         return result
+
+    def _time_step(self, fn: Callable[..., Any], result: Any, waited: float, *, prefetched: bool) -> None:
+        queries = [
+            {"query": t.name, "seconds": round(t.seconds, 4), "rows": t.rows}
+            for t in getattr(result, "timings", ()) or ()
+            if hasattr(t, "seconds")
+        ]
+        self.steps.append(
+            {
+                "step": getattr(fn, "__qualname__", getattr(fn, "__name__", "?")),
+                # a prefetched step's wait is what was left of it when its cell ran
+                "waited_s": round(waited, 4),
+                "prefetched": prefetched,
+                "sql_s": round(sum(q["seconds"] for q in queries), 4),
+                "queries": queries,
+            }
+        )
+
+    def mitigate(self, mitigation: Mitigation) -> None:
+        """Declare a mitigation the verdict banner lists under "what to do now" (once per action)."""
+        self.mitigations = [m for m in self.mitigations if m.action != mitigation.action] + [mitigation]
+
+    def exit_state(self, met: bool | None, sentence: str) -> None:
+        """Declare the exit condition's state (None: could not judge) for the verdict banner."""
+        self.exit = ExitState(met, sentence)
 
     def prefetch(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Start a step's reads now, in a background thread with its own read-only session.
@@ -157,6 +208,17 @@ class Page:
         """A named answer for result.json (e.g. the broken pipeline stage); enums by value."""
         self.facts[name] = getattr(value, "value", value)
 
+    def timings(self) -> dict[str, Any]:
+        """Where the page's time went: each step (and its SQL, query by query) and the charts."""
+        from opslib import charts
+
+        return {
+            "steps": self.steps,
+            "sql_s": round(sum(s["sql_s"] for s in self.steps), 4),
+            "charts_s": round(charts.seconds_spent(), 4),
+            "charts": charts.count_drawn(),
+        }
+
     def business_day(self, business_date: str = "") -> timewindow.Window:
         """The KST day to reconcile: the given YYYY-MM-DD, else the last full day before the window's end."""
         day = (
@@ -186,6 +248,13 @@ class Page:
             "database": self.identity.to_json() if self.identity else None,
             "notes": self.notes,
             "facts": self.facts,
+            "mitigations": [m.to_json() for m in self.mitigations],
+            "exit_state": self.exit.to_json() if self.exit else None,
+            "cause_groups": [
+                {"cause": g.cause, "items": g.items, "checks": sorted({f.key for f in g.findings})}
+                for g in group_by_cause(self.findings)[0]
+            ],
+            "timings": self.timings(),
             "kernel_peak_rss_mib": own_peak_rss_mib(),
         }
         _display(
@@ -212,7 +281,9 @@ def open_page(
     if embedded_default and not until:
         until = _demo_as_of(url) or ""
     window = timewindow.window_from_parameters(since, until, window_minutes)
-    page = Page(runbook, environment, window, url, wi_id)
+    page = Page(runbook, "demo" if embedded_default else environment, window, url, wi_id)
+    if embedded_default and environment not in ("", "demo"):
+        page.notes.append(demo_note(environment))
     if embedded_default and until:
         page.notes.append(f"데모 데이터는 {timewindow.kst(window.until)}까지 있습니다: 그 시각까지 측정합니다.")
     from opslib import charts, privileges, traffic, visibility
@@ -244,6 +315,14 @@ def open_page(
         if headline:
             page.headline.append(headline)
     return page
+
+
+def demo_note(environment: str) -> str:
+    """The embedded demo database is the demo, whatever a parameter file says (production, staging)."""
+    return (
+        f"environment={environment} 대신 demo: 내장 데모 데이터베이스입니다 "
+        f"(labelled demo, not {environment}: this is the embedded demo database)"
+    )
 
 
 def _demo_as_of(url: URL) -> str | None:
@@ -294,11 +373,41 @@ def header_html(page: Page) -> str:
     return f"<div class='opsbook-header'><table>{cells}</table></div>"
 
 
+def human_duration(seconds: float) -> str:
+    """2201.839 → '36분 42초'; under a minute to one decimal ('4.2초'); hours as '1시간 5분'."""
+    if seconds < 60:
+        return f"{seconds:.1f}".rstrip("0").rstrip(".") + "초"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}시간 {minutes}분" if minutes else f"{hours}시간"
+    return f"{minutes}분 {secs}초" if secs else f"{minutes}분"
+
+
+_SECONDS_UNITS = ("초", "s", "sec", "seconds")
+
+
+def format_value(value: Any, unit: str = "") -> str:
+    """A measured value as a person reads it: durations in 분/초, counts grouped, no float noise."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float) and unit.strip() in _SECONDS_UNITS:
+        return human_duration(float(value))
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 1000):
+        return f"{int(value):,}{unit}"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") + unit
+    return f"{value}{unit}"
+
+
 def findings_text(items: Sequence[Finding]) -> str:
     lines = []
     for f in items:
         sev = f" {f.severity.value}" if f.severity and f.outcome.is_problem else ""
-        value = "-" if f.value is None else f"{f.value}{f.unit}"
+        value = format_value(f.value, f.unit)
         lines.append(f"[{f.outcome.value}{sev}] {f.title}{' · ' + f.subject if f.subject else ''}: {value}  {f.detail}")
     return "\n".join(lines)
 
@@ -311,11 +420,7 @@ def findings_frame(items: Sequence[Finding]) -> pd.DataFrame:
                 "심각도": f.severity.value if f.severity and f.outcome.is_problem else "",
                 "항목 (check)": f.title,
                 "대상": f.subject or "",
-                "측정값": "-"
-                if f.value is None
-                else f"{f.value:,}{f.unit}"
-                if isinstance(f.value, int)
-                else f"{f.value}{f.unit}",
+                "측정값": format_value(f.value, f.unit),
                 "기준 (threshold)": f.threshold or "",
                 "설명": f.detail,
                 "런북": f.section,
@@ -333,34 +438,99 @@ def findings_html(items: Sequence[Finding]) -> str:
     for f in items:
         bg, fg, label = _OUTCOME_STYLE[f.outcome]
         sev = f.severity.value if f.severity and f.outcome.is_problem else ""
-        value = "-" if f.value is None else f"{f.value:,}{f.unit}" if isinstance(f.value, int) else f"{f.value}{f.unit}"
+        value = format_value(f.value, f.unit)
         cells = [label, sev, f.title, f.subject or "", value, f.threshold or "", f.detail, f.section]
         tds = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
         body.append(f"<tr style='background:{bg};color:{fg}'>{tds}</tr>")
-    return f"<table class='opsbook-findings'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    table = f"<table class='opsbook-findings'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<div class='opsbook-scroll'>{table}</div>"
+
+
+# How many problems the banner lists one per line before it says "and N more below".
+BANNER_LINES = 10
+
+
+def _finding_line(f: Finding) -> str:
+    subj = f" · {f.subject}" if f.subject else ""
+    return f"{f.title}{subj}: {format_value(f.value, f.unit)}"
+
+
+def _seen_by(found: Sequence[Finding]) -> str:
+    """'PG 승인 완료인데 DB 미반영 [portone] · 대사: 상태 불일치 [window; 2026-12-02]': each check once."""
+    subjects: dict[str, list[str]] = {}
+    for f in found:
+        short = f.title.split(" (")[0]
+        subjects.setdefault(short, [])
+        if f.subject and f.subject not in subjects[short]:
+            subjects[short].append(f.subject)
+    return " · ".join(f"{t} [{'; '.join(s)}]" if s else t for t, s in subjects.items())
 
 
 def verdict_html(verdict: Verdict, items: Sequence[Finding], page: Page | None = None) -> str:
+    """The top of the report: verdict, severity and cadence, what to do now, each P0/P1 in one line
+    (one cause seen by several checks said once), the exit condition, then where to read on."""
     fg, bg = _VERDICT_STYLE[verdict]
     problems = [f for f in items if f.outcome.is_problem]
     errors = [f for f in items if f.outcome is Outcome.ERROR]
     worst = worst_severity(items)
-    lines = [f"<div style='font-size:1.6em;font-weight:700'>판정 (verdict): {html.escape(verdict.label_ko)}</div>"]
+    groups, singles = group_by_cause(items)
+    e = html.escape
+    lines = [f"<div class='opsbook-verdict-title'>판정 (verdict): {e(verdict.label_ko)}</div>"]
     if page is not None:
-        lines += [f"<div class='opsbook-headline'><b>{html.escape(h)}</b></div>" for h in page.headline]
+        lines += [f"<div class='opsbook-headline'><b>{e(h)}</b></div>" for h in page.headline]
+    summary = []
     if worst:
-        lines.append(f"<div>최고 심각도 {worst.value} · 업데이트 주기 {worst.update_cadence}</div>")
-    lines.append(f"<div>문제 {len(problems)}건 · 측정 실패 {len(errors)}건 · 점검 {len(items)}개 항목</div>")
-    for f in sorted(problems, key=lambda x: x.severity.rank if x.severity else 9)[:8]:
-        sev = f.severity.value if f.severity else ""
-        subj = f" · {f.subject}" if f.subject else ""
-        lines.append(
-            f"<div>▸ [{sev}] {html.escape(f.title + subj)}: {html.escape(str(f.value))}{html.escape(f.unit)}</div>"
+        cadence = f"상황 업데이트 주기 {worst.update_cadence} (status update cadence)"
+        summary.append(f"<b>심각도 {worst.value}</b> · {cadence}")
+    causes = len(groups) + len(singles)
+    summary.append(
+        f"문제 {len(problems)}건"
+        + (f" (원인 {causes}개: 같은 원인을 여러 점검이 봄)" if causes < len(problems) else "")
+        + f" · 측정 실패 {len(errors)}건 · 점검 {len(items)}개 항목"
+    )
+    lines.append(f"<div>{' · '.join(summary)}</div>")
+    if page is not None and verdict is Verdict.FAIL:
+        todo = [m for m in page.mitigations if m.needed]
+        done = [m for m in page.mitigations if not m.needed]
+        if todo or done:
+            steps = "".join(f"<li>{e(m.label)}: <code>{e(m.command)}</code></li>" for m in todo) + "".join(
+                f"<li>{e(m.label)}: 이미 적용됨 (already in place)</li>" for m in done
+            )
+            lines.append(f"<div class='opsbook-todo'><b>지금 할 일 (what to do now)</b><ol>{steps}</ol></div>")
+    urgent = [g for g in groups if g.severity and g.severity.rank <= 1]
+    urgent_singles = [f for f in singles if f.severity and f.severity.rank <= 1]
+    rows = []
+    for g in urgent:
+        seen = _seen_by(g.findings)
+        sev = g.severity.value if g.severity else ""
+        rows.append(
+            f"<li><b>[{sev}]</b> {e(g.cause)}: <b>{g.items:,}건</b> "
+            f"<span class='opsbook-seen'>(같은 건을 {len(g.findings)}개 점검이 봄, 한 번만 셈 · "
+            f"one cause, counted once; seen by: {e(seen)})</span></li>"
         )
+    for f in urgent_singles:
+        sev = f.severity.value if f.severity else ""
+        rows.append(f"<li><b>[{sev}]</b> {e(_finding_line(f))}</li>")
     for f in errors[:5]:
-        lines.append(f"<div>▸ [ERROR] {html.escape(f.title)}: {html.escape(f.detail)}</div>")
+        rows.append(f"<li><b>[측정 실패 ERROR]</b> {e(f.title)}: {e(f.detail)}</li>")
+    shown = rows[:BANNER_LINES]
+    if shown:
+        lines.append(f"<ul class='opsbook-problems'>{''.join(shown)}</ul>")
+    rest = len(rows) - len(shown)
+    minor = len([f for f in singles if f.severity and f.severity.rank > 1]) + sum(
+        len(g.findings) for g in groups if not (g.severity and g.severity.rank <= 1)
+    )
+    if rest or minor:
+        more = [f"P0/P1 {rest}건 더" if rest else "", f"P2/P3 {minor}건" if minor else ""]
+        lines.append(f"<div>… {' · '.join(m for m in more if m)}: 아래 섹션의 표 (in the sections below)</div>")
+    if page is not None and page.exit is not None:
+        state = {True: "충족 (met)", False: "미충족 (not met)", None: "판정 불가 (cannot judge)"}[page.exit.met]
+        lines.append(f"<div><b>종료 조건 (exit condition): {state}</b> · {e(page.exit.sentence)}</div>")
     if page is not None:
-        lines.append(f"<div style='opacity:.8'>{html.escape(page.runbook)} · {html.escape(page.window.label())}</div>")
+        lines.append(
+            f"<div style='opacity:.8'>{e(page.runbook)} · {e(page.environment)} · {e(page.window.label())}"
+            f"{' · ' + e(page.wi_id) if page.wi_id else ''}</div>"
+        )
     inner = "".join(lines)
     return (
         f"<div class='opsbook-verdict' data-verdict='{verdict.value}' "
@@ -369,18 +539,51 @@ def verdict_html(verdict: Verdict, items: Sequence[Finding], page: Page | None =
     )
 
 
-def show_table(frame: pd.DataFrame, title: str = "", *, max_rows: int = 50) -> None:
-    """A readable table: a title, at most max_rows rows, and how many were left out."""
+def unfinished_html(items: Sequence[Finding], error: str) -> str:
+    """The top of a report whose page stopped before its verdict: ERROR, why, and what it had found."""
+    stopped = (
+        f"<div><b>페이지가 끝나지 않았습니다 (the page stopped before its verdict)</b>"
+        f"{': ' + html.escape(error) if error else ''}</div>"
+    )
+    banner = verdict_html(Verdict.ERROR, items)
+    return banner.replace("</div>", "</div>" + stopped, 1)
+
+
+# A long table shows its first rows; the rest (up to max_rows) folds into <details>.
+FIRST_ROWS = 10
+
+
+def show_table(frame: pd.DataFrame, title: str = "", *, max_rows: int = 50, first_rows: int = FIRST_ROWS) -> None:
+    """A readable table: a title and its row count, the first rows, the rest up to max_rows
+    folded (HTML <details>), how many were left out; wide tables scroll sideways, never cut."""
     from IPython.display import HTML, display
 
-    if title:
-        display(HTML(f"<h4>{html.escape(title)}</h4>"))
+    display(HTML(table_html(frame, title, max_rows=max_rows, first_rows=first_rows)))
+
+
+def table_html(frame: pd.DataFrame, title: str = "", *, max_rows: int = 50, first_rows: int = FIRST_ROWS) -> str:
+    e = html.escape
+    n = len(frame)
+    head = f"<h4>{e(title)} <span class='opsbook-count'>({n:,}행)</span></h4>" if title else ""
     if frame.empty:
-        display(HTML("<p><i>해당 없음 (no rows)</i></p>"))
-        return
-    display(readable(frame.head(max_rows)))
-    if len(frame) > max_rows:
-        display(HTML(f"<p><i>… {len(frame) - max_rows:,}행 더 있음 (more rows not shown)</i></p>"))
+        return f"{head}<p><i>해당 없음 (no rows)</i></p>"
+
+    def block(part: pd.DataFrame) -> str:
+        return f"<div class='opsbook-scroll'>{readable(part).to_html()}</div>"
+
+    parts = [head, block(frame.head(first_rows))]
+    folded = frame.iloc[first_rows:max_rows]
+    if len(folded):
+        parts.append(
+            f"<details class='opsbook-more'><summary>{len(folded):,}행 더 보기 (show {len(folded):,} more rows)"
+            f"</summary>{block(folded)}</details>"
+        )
+    if n > max_rows:
+        parts.append(
+            f"<p><i>{max_rows:,}행까지 표시, {n - max_rows:,}행 생략 "
+            f"(first {max_rows:,} of {n:,} rows shown, {n - max_rows:,} left out)</i></p>"
+        )
+    return "".join(parts)
 
 
 def show_markdown(text: str) -> None:
@@ -413,7 +616,13 @@ def show_action(outcome: Any) -> None:
         HTML(
             f"<div class='opsbook-action'><b>{html.escape(outcome.name)}</b> · {html.escape(outcome.target)} · {mode}"
             f"<p>{html.escape(outcome.message)}</p>"
-            f"<table class='opsbook-findings'><thead><tr><th>column</th><th>before</th><th>after</th><th></th></tr>"
+            + (
+                f"<p>실행 명령 (to execute): <code>{html.escape(outcome.command)}</code></p>"
+                if getattr(outcome, "command", "") and not outcome.executed
+                else ""
+            )
+            + "<table class='opsbook-findings'><thead>"
+            f"<tr><th>column</th><th>before</th><th>after</th><th></th></tr>"
             f"</thead><tbody>{''.join(rows)}</tbody></table>"
             f"{'<p>audit row(s):</p><ul>' + audit + '</ul>' if audit else ''}</div>"
         )
@@ -438,6 +647,9 @@ def readable(frame: pd.DataFrame) -> Any:  # a pandas Styler
         series = out[col]
         if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
             out[col] = series.dt.strftime("%m-%d %H:%M:%S").fillna("-")
+        elif pd.api.types.is_numeric_dtype(series.dtype) and str(col).endswith("_s"):
+            # seconds for people: 2201.8 → 36분 42초
+            out[col] = series.map(lambda v: "-" if pd.isna(v) else human_duration(float(v)))
         elif pd.api.types.is_float_dtype(series.dtype):
             out[col] = series.map(lambda v: "-" if pd.isna(v) else f"{v:,.2f}".rstrip("0").rstrip("."))
         elif pd.api.types.is_integer_dtype(series.dtype):

@@ -80,6 +80,11 @@ class Finding:
     unit: str = ""
     detail: str = ""
     evidence: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    # One cause seen by several checks (the same orders stuck, found by triage and by the
+    # reconciliation) is said once at the top of the report and counted once: findings with the
+    # same cause label are grouped, and the distinct cause_items (e.g. order ids) are counted.
+    cause: str = ""
+    cause_items: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def key(self) -> str:
@@ -97,6 +102,7 @@ class Finding:
             "threshold": self.threshold,
             "section": self.section,
             "detail": self.detail,
+            "cause": self.cause or None,
         }
 
     @classmethod
@@ -112,6 +118,7 @@ class Finding:
             threshold=data.get("threshold"),
             section=data.get("section", ""),
             detail=data.get("detail", ""),
+            cause=data.get("cause") or "",
         )
 
 
@@ -141,3 +148,68 @@ def decide(findings: Iterable[Finding]) -> Verdict:
 def worst_severity(findings: Iterable[Finding]) -> Severity | None:
     sev = [f.severity for f in findings if f.outcome.is_problem and f.severity is not None]
     return min(sev, key=lambda s: s.rank) if sev else None
+
+
+@dataclass(frozen=True)
+class Mitigation:
+    """What to do now: a guarded action the page dry-ran, with the exact command that executes it."""
+
+    action: str  # its name in opslib.actions
+    label: str  # the runbook's words for it
+    command: str  # the exact `opsbook action ...` line
+    needed: bool  # False: already in place, the dry-run would change nothing
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "label": self.label,
+            "command": self.command,
+            "needed": self.needed,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class ExitState:
+    """The runbook's exit condition as the page judged it: met, not met, or None (could not judge)."""
+
+    met: bool | None
+    sentence: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"met": self.met, "sentence": self.sentence}
+
+
+@dataclass(frozen=True)
+class CauseGroup:
+    """Problems that are one cause seen by several checks: said once, counted once."""
+
+    cause: str
+    findings: tuple[Finding, ...]
+    items: int  # distinct affected items (orders) over the group's findings
+
+    @property
+    def severity(self) -> Severity | None:
+        return worst_severity(self.findings)
+
+
+def group_by_cause(findings: Iterable[Finding]) -> tuple[list[CauseGroup], list[Finding]]:
+    """(groups of two or more problem findings sharing a cause, the other problems), worst first."""
+    problems = sorted((f for f in findings if f.outcome.is_problem), key=lambda f: f.severity.rank if f.severity else 9)
+    by_cause: dict[str, list[Finding]] = {}
+    for f in problems:
+        if f.cause:
+            by_cause.setdefault(f.cause, []).append(f)
+    groups = []
+    grouped: set[int] = set()
+    for cause, members in by_cause.items():
+        if len({m.check for m in members}) < 2 and len(members) < 2:
+            continue
+        items: set[str] = set()
+        for m in members:
+            items |= m.cause_items
+        count = len(items) if items else max(int(m.value or 0) for m in members)
+        groups.append(CauseGroup(cause, tuple(members), count))
+        grouped |= {id(m) for m in members}
+    return groups, [f for f in problems if id(f) not in grouped]

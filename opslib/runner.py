@@ -530,11 +530,14 @@ def _write_bundle(
         if where:
             error = f"{error} (at {where}); the rest of the page was not measured"
     collected = evidence.Collected((), None)
+    html_s: float | None = None
     if output.is_file():
         nb = nbformat.read(output, as_version=4)
         collected = evidence.collect(nb)
         try:
+            html_t0 = time.perf_counter()
             evidence.export_html(nb, folder / f"{rb.id}.html")
+            html_s = round(time.perf_counter() - html_t0, 4)
         except OSError:
             raise
         except Exception as exc:  # the bundle must still be written
@@ -545,7 +548,7 @@ def _write_bundle(
     verdict = Verdict.ERROR if error else Verdict(collected.result["verdict"]) if collected.result else decide(findings)
     finished = datetime.now(UTC)
     reported = collected.result or {}
-    database = reported.get("database") or {"host": db.display_url(url) if url else "embedded (opsbook_demo)"}
+    database = reported.get("database") or {"host": db.display_host(url) if url else "embedded (opsbook_demo)"}
     payload: dict[str, Any] = {
         "runbook": rb.id,
         "section": rb.section,
@@ -556,7 +559,7 @@ def _write_bundle(
         # the kernel's own figure when the page finished; else the largest reaped child's
         "kernel_peak_rss_mib": reported.get("kernel_peak_rss_mib") or kernel_peak_mib,
         "parameters": redact_parameters(values),
-        "environment": values.get("environment"),
+        "environment": reported.get("environment") or values.get("environment"),  # the page's label
         "wi_id": values.get("wi_id") or None,
         "database": database,
         "window": reported.get("window") or _window_of(values),
@@ -566,6 +569,10 @@ def _write_bundle(
         "findings": [f.to_json() for f in findings],
         "notes": reported.get("notes", []),
         "facts": reported.get("facts", {}),
+        # where the time went: the page's steps (SQL query by query) and charts, and the HTML report
+        "timings": {**(reported.get("timings") or {}), "html_s": html_s},
+        # what the top of the report says: mitigations to run, the exit state, causes counted once
+        **{k: reported[k] for k in ("mitigations", "exit_state", "cause_groups") if k in reported},
     }
     evidence.write_json(folder / evidence.RESULT, payload)
     secrets = secret_values([url, os.environ.get(db.ENV_ACTION_URL)])

@@ -36,13 +36,26 @@ def test_demo_finds_the_injected_incident_and_the_embedded_default_works(tmp_pat
     assert "verdict: FAIL" in demo.stdout
     assert "found the injected incident (webhook_secret_mismatch)" in demo.stdout
     assert "Traceback" not in demo.stderr
+    # a short progress display, then the verdict (not one line per seed step)
+    before_verdict = demo.stdout.split("verdict:")[0].splitlines()
+    assert len(before_verdict) <= 10, before_verdict
+    assert sum("ANALYZE" in line for line in before_verdict) == 1, before_verdict
+    assert sum(" rows in " in line or "done in" in line for line in before_verdict) == 1, before_verdict
 
-    # An engineer's next step: the same page with no URL at all (the embedded default, read-only role).
-    run = _opsbook("run", "payments", "--out", str(tmp_path), "--quiet")
+    # An engineer's next step: the same page with no URL at all (the embedded default, read-only role),
+    # with the parameter file written for production: on the demo database it is labelled demo.
+    params = ROOT / "parameters" / "payments.yaml"
+    assert "environment: production" in params.read_text(encoding="utf-8")
+    run = _opsbook("run", "payments", "-f", str(params), "--out", str(tmp_path), "--quiet")
     assert run.returncode == 1, run.stdout + run.stderr  # FAIL: the incident is still in the data
     folder = Path(next(line.split(": ", 1)[1] for line in run.stdout.splitlines() if line.startswith("evidence:")))
     result = json.loads((folder / "result.json").read_text())
     assert result["database"]["user"] == "opsbook_reader"
+    assert result["environment"] == "demo" and result["parameters"]["environment"] == "production"
+    assert any("not production" in note for note in result["notes"]), result["notes"]
+    # a host, not a URL: the socket directory (or host name) and the port, no scheme, user or query
+    host = result["database"]["host"]
+    assert host.rsplit(":", 1)[1].isdigit() and not any(c in host for c in ("@", "?", "postgresql")), host
     assert any("데모 데이터" in note for note in result["notes"]), "the page says it measures up to the demo data's end"
     assert any(f["check"] == "payments.webhook_success_rate" and f["severity"] == "P0" for f in result["findings"])
 

@@ -41,6 +41,15 @@ def page_run(seeded, tmp_path_factory):
     return get
 
 
+def ground_truth(problems) -> dict[str, str]:
+    """{check: worst severity} of the problem findings."""
+    worst: dict[str, str] = {}
+    for f in problems:
+        sev = f.severity.value if f.severity else "-"
+        worst[f.check] = min(worst.get(f.check, sev), sev)
+    return worst
+
+
 def _problems(result: runner.RunResult):
     return [f for f in result.findings if f.outcome.is_problem]
 
@@ -55,12 +64,16 @@ def test_drill_matrix(scenario, page_run):
     assert result.error is None, result.error
     expected = SCENARIOS[scenario].expected
     problems = _problems(result)
+    # EXACT ground truth: the checks that fire and their worst severity are the ones
+    # `opsbook db scenarios` prints (the same Expected tuples), no more, no fewer, no other severity
+    assert ground_truth(problems) == SCENARIOS[scenario].ground_truth(), (
+        f"{scenario}: the page raised {sorted(ground_truth(problems).items())}, "
+        f"the scenario says {sorted(SCENARIOS[scenario].ground_truth().items())}"
+    )
     for e in expected:
-        hits = [f for f in problems if f.check == e.check and (e.subject is None or f.subject == e.subject)]
-        assert hits, f"{scenario}: {e.check}[{e.subject}] did not fire; problems were {[f.key for f in problems]}"
-        assert any(f.severity.at_least(e.severity) for f in hits), (
-            f"{scenario}: {e.check} fired at {[f.severity.value for f in hits]}, expected {e.severity.value} or worse"
-        )
+        if e.subject is not None:
+            hits = [f for f in problems if f.check == e.check and f.subject == e.subject]
+            assert hits, f"{scenario}: {e.check}[{e.subject}] did not fire; problems were {[f.key for f in problems]}"
     data = json.loads((result.folder / "result.json").read_text())
     assert not [n for n in data["notes"] if "never measured" in n], "every prefetched step is measured by the page"
     facts = data["facts"]
@@ -73,6 +86,24 @@ def test_drill_matrix(scenario, page_run):
         assert not [f for f in result.findings if f.outcome is Outcome.ERROR]
     else:
         assert result.verdict is Verdict.FAIL and result.exit_code == runner.ExitCode.FAIL
+
+
+def test_db_scenarios_prints_the_ground_truth_the_drill_test_asserts(capsys):
+    """`opsbook db scenarios` and the drill test read the same Expected tuples: they cannot drift."""
+    from opslib.cli import main
+
+    assert main(["db", "scenarios"]) == 0
+    printed: dict[str, dict[str, str]] = {}
+    current = ""
+    for line in capsys.readouterr().out.splitlines():
+        if not line.startswith(" "):
+            current = line.split()[0]
+            printed[current] = {}
+        elif line.strip().startswith("expects payments."):
+            check, severity = line.split()[1], line.split()[-1]
+            check = check.split("[")[0]
+            printed[current][check] = min(printed[current].get(check, severity), severity)
+    assert printed == {name: sc.ground_truth() for name, sc in SCENARIOS.items()}
 
 
 def test_bundle_is_complete_and_verifies(page_run):
@@ -101,6 +132,26 @@ def test_bundle_is_complete_and_verifies(page_run):
     for f in data["findings"]:
         assert {"check", "outcome", "severity", "value", "threshold", "section"} <= f.keys()
     assert evidence.verify(result.folder) == []
+    # a host, never a URL
+    assert not any(c in data["database"]["host"] for c in ("@", "?", "postgresql")), data["database"]["host"]
+    # one cause, counted once: the orders stuck at the webhook are the reconciliation's status mismatches
+    stuck = [f for f in data["findings"] if f["check"] == "payments.pg_paid_db_pending" and f["subject"] == "portone"]
+    (group,) = data["cause_groups"]
+    assert "payments.pg_paid_db_pending[portone]" in group["checks"]
+    assert any(c.startswith("payments.recon_status_mismatch[") for c in group["checks"])
+    assert group["items"] == stuck[0]["value"], (group, stuck)
+    # what to do now, with the exact command; the exit state the banner shows
+    commands = [m["command"] for m in data["mitigations"]]
+    assert any(
+        c.startswith("opsbook action payments-kill-switch --confirm payments-kill-switch --wi WI-DRILL")
+        for c in commands
+    )
+    assert data["exit_state"]["met"] is False and data["exit_state"]["sentence"]
+    # where the time went: each step with its queries, the charts, the HTML report
+    timings = data["timings"]
+    queries = [q["query"] for step in timings["steps"] for q in step["queries"]]
+    assert "payments.recon_items" in queries and "payments.pg_paid_db_pending" in queries
+    assert timings["charts"] >= 3 and timings["charts_s"] > 0 and timings["html_s"] > 0 and timings["sql_s"] > 0
 
 
 def test_signature_secret_is_verified_but_never_written(page_run):
@@ -170,8 +221,10 @@ def test_empty_contract_database_gives_a_clean_verdict(contract_db, tmp_path):
 
 
 def test_html_report_renders_offline_in_chromium(page_run, artifacts: Path):
+    from conftest import chromium_path
     from playwright.sync_api import sync_playwright
 
+    chromium = chromium_path()
     result = page_run("webhook_secret_mismatch")
     html = result.folder / "payments.html"
     text = html.read_text()
@@ -183,7 +236,7 @@ def test_html_report_renders_offline_in_chromium(page_run, artifacts: Path):
     external: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
+            executable_path=chromium,
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
@@ -201,7 +254,25 @@ def test_html_report_renders_offline_in_chromium(page_run, artifacts: Path):
         banner = page.locator(".opsbook-verdict")
         assert banner.count() == 1 and banner.is_visible()
         assert banner.get_attribute("data-verdict") == "FAIL"
-        assert "판정" in banner.inner_text()
+        # the verdict opens the report: on the first screen, before any section
+        box = banner.bounding_box()
+        assert box is not None and box["y"] < 200, box
+        first_heading = page.locator("h2").first.bounding_box()
+        assert first_heading is not None and first_heading["y"] > box["y"] + box["height"]
+        top = banner.inner_text()
+        assert "판정" in top and "P0" in top
+        assert "opsbook action payments-kill-switch --confirm payments-kill-switch" in top, top
+        assert "종료 조건" in top and "미충족" in top, top
+        # one cause, said once: the stuck orders are a single line naming both checks
+        assert top.count("PG 승인 · DB 미반영") == 1, top
+        assert "상태 불일치" in top, top
+        page.screenshot(path=str(artifacts / "payments-report-top.png"))
+        # long tables fold their rest; wide ones scroll inside their box instead of being cut
+        assert page.locator("details.opsbook-more").count() >= 1
+        overflow = page.eval_on_selector_all(".opsbook-scroll", "els => els.map(e => getComputedStyle(e).overflowX)")
+        assert overflow and set(overflow) == {"auto"}, overflow
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        assert page_width <= 1280, f"the page itself scrolls sideways ({page_width} px): a table is cut or overflows"
         images = page.locator("img")
         assert images.count() >= 3, "charts: success rate, function status, funnel, lags, exit strip"
         widths = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
@@ -209,7 +280,5 @@ def test_html_report_renders_offline_in_chromium(page_run, artifacts: Path):
         images.first.scroll_into_view_if_needed()
         assert images.first.is_visible()
         page.screenshot(path=str(artifacts / "payments-report.png"), full_page=True)
-        banner.scroll_into_view_if_needed()
-        page.screenshot(path=str(artifacts / "payments-verdict.png"))
         browser.close()
     assert external == [], f"the report fetched {external}"

@@ -10,6 +10,7 @@ credentials ($OPSBOOK_ACTION_DATABASE_URL), never the pages' read-only role.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from opslib import db, queries
 from opslib.errors import ActionRefused
+from opslib.results import Mitigation
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,14 @@ class ActionOutcome:
     after: Mapping[str, Any] | None
     audit_rows: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
     message: str = ""
+    command: str = ""  # a dry-run's exact `opsbook action ...` line (set by dry_run)
+
+    @property
+    def mitigation(self) -> Mitigation | None:
+        """A dry-run is the page's "what to do now" (Page.measure lists it on the verdict banner)."""
+        if self.executed or not self.command:
+            return None
+        return Mitigation(self.name, LABELS.get(self.name, self.name), self.command, self.changed, self.message)
 
     def describe(self) -> str:
         mode = "EXECUTED" if self.executed else "DRY-RUN (nothing written)"
@@ -138,6 +148,27 @@ def require_confirmation(name: str, confirm: str | None) -> bool:
     return True
 
 
+# The runbook's words for each action, as the verdict banner lists it under "what to do now".
+LABELS: dict[str, str] = {
+    "payments-kill-switch": "신규 결제 CTA 차단 (payments kill switch)",
+    "payments-maintenance-banner": '"일시 점검" 배너 표시 (maintenance banner)',
+}
+
+
+def command_line(name: str, request: ActionRequest) -> str:
+    """The exact command that executes the action as requested (quoted for a POSIX shell)."""
+    import shlex
+
+    parts = ["opsbook", "action", name, "--confirm", name]
+    if request.undo:
+        parts.append("--undo")
+    if request.wi_id:
+        parts += ["--wi", request.wi_id]
+    if request.reason:
+        parts += ["--reason", request.reason]
+    return shlex.join(parts)
+
+
 ACTIONS: dict[str, Callable[..., ActionOutcome]] = {}
 PLANS: dict[str, Callable[[Connection, ActionRequest], ActionOutcome]] = {}
 
@@ -159,7 +190,8 @@ def dry_run(conn: Connection, name: str, **request: Any) -> ActionOutcome:
 
     if name not in PLANS:
         raise ActionRefused(f"unknown action {name!r}: choose one of {', '.join(sorted(PLANS))}")
-    return PLANS[name](conn, ActionRequest(**request))
+    wanted = ActionRequest(**request)
+    return dataclasses.replace(PLANS[name](conn, wanted), command=command_line(name, wanted))
 
 
 def perform(

@@ -49,6 +49,9 @@ class Check:
     note: str = ""
 
     def threshold_text(self) -> str:
+        if self.warn is not None and self.warn == self.critical and self.warn_severity == self.critical_severity:
+            # one line, not "경고 > 0 (P0) / 위험 > 0 (P0)"
+            return f"위험 {self.op} {_fmt(self.critical)}{self.unit} ({self.critical_severity.value})"
         parts = []
         if self.warn is not None:
             parts.append(f"경고 {self.op} {_fmt(self.warn)}{self.unit} ({self.warn_severity.value})")

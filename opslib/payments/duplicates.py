@@ -11,6 +11,7 @@ from opslib import checks
 from opslib.display import evidence, for_display
 from opslib.fetch import Fetched, QueryTiming, fetch, timings
 from opslib.measures import join_counts
+from opslib.payments import causes
 from opslib.payments.stages import provider_label
 from opslib.results import Finding
 from opslib.timewindow import Window
@@ -83,7 +84,7 @@ def double_credit_finding(doubles: Fetched, subject: str | None = None) -> Findi
     detail = f"이중 적립 {len(frame)}건"
     if len(frame):
         detail += f", 중복 적립 DT {extra:,} (users {frame['user_id'].nunique()})"
-    return checks.evaluate(
+    found = checks.evaluate(
         check,
         len(frame),
         subject=subject,
@@ -93,3 +94,4 @@ def double_credit_finding(doubles: Fetched, subject: str | None = None) -> Findi
             ["provider", "order_id", "user_id", "credits", "expected_dt", "credited_dt", "extra_dt", "last_credit_at"],
         ),
     )
+    return causes.tag(found, causes.DOUBLE_CREDIT, frame)

@@ -24,7 +24,7 @@ from opslib.errors import ConfigError
 from opslib.fetch import Fetched, QueryTiming, fetch, timings
 from opslib.measures import number, pct
 from opslib.payments.stages import PROVIDERS
-from opslib.results import Finding
+from opslib.results import ExitState, Finding
 from opslib.timewindow import KST, kst_hhmm
 
 BUCKET = timedelta(minutes=5)
@@ -176,6 +176,11 @@ class ExitCondition:
     buckets: pd.DataFrame  # bucket_start/end (KST), good, breaches + per-condition worst values, for a strip chart
     findings: tuple[Finding, ...]  # only ERROR ones: a condition that could not be measured
     timings: tuple[QueryTiming, ...]
+
+    @property
+    def exit_state(self) -> ExitState:
+        """For the verdict banner (Page.measure reads it); None when a condition could not be measured."""
+        return ExitState(None if self.findings else self.met, self.sentence)
 
 
 # --- pure evaluation -------------------------------------------------------------------

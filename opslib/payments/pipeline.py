@@ -13,6 +13,7 @@ from opslib.display import evidence, for_display
 from opslib.fetch import Fetched, QueryTiming, fetch, timings
 from opslib.masking import mask_text
 from opslib.measures import join_counts, number, pct, rows, total
+from opslib.payments import causes
 from opslib.payments.diagnosis import diagnose
 from opslib.payments.stages import PROVIDERS, Stage, provider_label
 from opslib.results import Finding
@@ -250,18 +251,17 @@ def pending_findings(pending: Fetched, grace_minutes: int) -> list[Finding]:
             detail += f" · 그중 {rejected}건은 webhook 서명 거부됨 (signature rejected: see 트리아지 3)"
         if len(mine):
             detail += f" · 가장 오래된 것 {float(mine['age_s'].max()) / 60:.0f}분"
-        out.append(
-            checks.evaluate(
-                check,
-                len(mine),
-                subject=provider,
-                detail=detail,
-                evidence=evidence(
-                    mine,
-                    ["order_id", "db_status", "amount_krw", "approved_at", "age_s", "sources", "rejected_signatures"],
-                ),
-            )
+        found = checks.evaluate(
+            check,
+            len(mine),
+            subject=provider,
+            detail=detail,
+            evidence=evidence(
+                mine,
+                ["order_id", "db_status", "amount_krw", "approved_at", "age_s", "sources", "rejected_signatures"],
+            ),
         )
+        out.append(causes.tag(found, causes.PAID_NOT_RECORDED, mine))
     return out
 
 
@@ -276,15 +276,14 @@ def ledger_findings(ledger: Fetched, uncredited: Fetched, grace_minutes: int) ->
             detail = f"{provider_label(provider)} 결제 완료 후 {grace_minutes}분 넘게 미적립 {len(mine)}건"
             if len(mine):
                 detail += f", 미적립 DT {dt:,}"
-            out.append(
-                checks.evaluate(
-                    missing_check,
-                    len(mine),
-                    subject=provider,
-                    detail=detail,
-                    evidence=evidence(mine, ["order_id", "user_id", "amount_krw", "expected_dt", "paid_at", "age_s"]),
-                )
+            found = checks.evaluate(
+                missing_check,
+                len(mine),
+                subject=provider,
+                detail=detail,
+                evidence=evidence(mine, ["order_id", "user_id", "amount_krw", "expected_dt", "paid_at", "age_s"]),
             )
+            out.append(causes.tag(found, causes.NOT_CREDITED, mine))
     else:
         out.append(checks.error(missing_check, uncredited.error or ""))
     if ledger.ok:

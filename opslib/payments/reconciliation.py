@@ -12,6 +12,7 @@ from opslib import checks
 from opslib.display import evidence, for_display
 from opslib.fetch import Fetched, QueryTiming, fetch, timings
 from opslib.measures import rows, total
+from opslib.payments import causes
 from opslib.payments.pg_export import PgExport, empty_params, load_pg_export
 from opslib.payments.stages import PROVIDERS, provider_label
 from opslib.results import Finding
@@ -29,6 +30,15 @@ MISMATCH_CHECKS: dict[str, str] = {
     "refund_not_clawed_back": "payments.refund_not_clawed_back",
 }
 MISMATCH_TYPES = tuple(MISMATCH_CHECKS)
+# The cause a mismatch type shares with triage's checks (said once, counted once at the top).
+_CAUSES = {
+    "missing_in_db": causes.PAID_NOT_RECORDED,
+    "not_credited": causes.NOT_CREDITED,
+    "double_credit": causes.DOUBLE_CREDIT,
+}
+# A status mismatch is that cause only where the PG approved and the DB has not recorded the payment.
+_PG_PAID = ("PAID",)
+_DB_NOT_PAID = ("pending", "missing", "failed", "cancelled")
 # Judged against the PG side: meaningless for a provider whose PG data is absent.
 _NEEDS_PG = ("missing_in_db", "missing_in_pg", "amount_mismatch", "status_mismatch")
 _LABEL_KO = {
@@ -207,29 +217,35 @@ def recon_findings(items: Fetched, totals: Fetched, subject: str, uncovered: tup
             detail += _import_gap(part, totals.frame)
         if kind in _NEEDS_PG and uncovered and not no_pg:
             detail += f" · PG 데이터 없음: {', '.join(provider_label(p) for p in uncovered)} (대사 제외)"
-        out.append(
-            checks.evaluate(
-                check,
-                len(part),
-                subject=subject,
-                detail=detail,
-                evidence=evidence(
-                    part,
-                    [
-                        "provider",
-                        "order_id",
-                        "pg_amount_krw",
-                        "db_amount_krw",
-                        "expected_dt",
-                        "ledger_dt",
-                        "pg_status",
-                        "db_status",
-                        "event_at",
-                        "age_s",
-                    ],
-                ),
-            )
+        if kind == "status_mismatch" and len(part):
+            states = part.groupby([part["pg_status"].astype(str), part["db_status"].astype(str)]).size()
+            detail += " · " + ", ".join(f"PG {pg} · DB {db} {n}건" for (pg, db), n in states.items())
+        found = checks.evaluate(
+            check,
+            len(part),
+            subject=subject,
+            detail=detail,
+            evidence=evidence(
+                part,
+                [
+                    "provider",
+                    "order_id",
+                    "pg_amount_krw",
+                    "db_amount_krw",
+                    "expected_dt",
+                    "ledger_dt",
+                    "pg_status",
+                    "db_status",
+                    "event_at",
+                    "age_s",
+                ],
+            ),
         )
+        cause = _CAUSES.get(kind)
+        if kind == "status_mismatch" and len(part):
+            paid_pending = part["pg_status"].isin(_PG_PAID) & part["db_status"].isin(_DB_NOT_PAID)
+            cause = causes.PAID_NOT_RECORDED if bool(paid_pending.all()) else None
+        out.append(causes.tag(found, cause, part) if cause else found)
     if not totals.ok:
         out.append(
             checks.error(

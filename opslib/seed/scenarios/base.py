@@ -23,7 +23,11 @@ class Stage(enum.Enum):
 
 @dataclass(frozen=True)
 class Expected:
-    """Ground truth: this check must fire (WARN or CRITICAL) at this severity or worse."""
+    """Ground truth: this check fires (WARN or CRITICAL) at exactly this severity (its worst over subjects).
+
+    A scenario's Expected tuples are the complete list: the drill test asserts the page raises
+    these checks and no other problem, so `opsbook db scenarios` and the page cannot drift.
+    """
 
     check: str
     severity: Severity
@@ -63,6 +67,13 @@ class Scenario:
     inject: Callable[[psycopg.Connection, ScenarioContext], None]
     # The page whose drill this is (its id in opslib.runbooks); "healthy" is every page's baseline.
     runbook: str = "payments"
+
+    def ground_truth(self) -> dict[str, str]:
+        """{check: severity}: exactly the problem checks the page must raise, at that worst severity."""
+        worst: dict[str, str] = {}
+        for e in self.expected:
+            worst[e.check] = min(worst.get(e.check, e.severity.value), e.severity.value)
+        return worst
 
 
 SCENARIOS: dict[str, Scenario] = {}

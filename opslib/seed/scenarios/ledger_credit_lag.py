@@ -7,7 +7,8 @@ at all (dt_purchases.wallet_tx_id NULL, no wallet transaction); the others are c
 minutes after payment (when that is before as_of). Unlocks those users would have paid from
 the missing DT did not happen either. Webhooks, PG imports and balances are consistent.
 
-Ground truth: payments.ledger_uncredited P0, payments.ledger_lag_p95 P1 or worse. Stage: ledger.
+Ground truth: payments.ledger_uncredited P0, payments.ledger_lag_p95 P0 (the late credits come 15-30
+minutes after payment: a P95 far above §4-E's 600 s). Stage: ledger.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ SCENARIO = register(
         description=__doc__ or "",
         expected=(
             Expected("payments.ledger_uncredited", Severity.P0),
-            Expected("payments.ledger_lag_p95", Severity.P1),
+            Expected("payments.ledger_lag_p95", Severity.P0),
         ),
         stage=Stage.LEDGER,
         inject=inject,

@@ -6,7 +6,8 @@ but whose webhook never reached us: no payment_webhook_logs row exists for them 
 function invocation, and the purchase stays 'pending' without a credit. Every webhook that did
 arrive was processed normally, so the webhook success rate stays normal.
 
-Ground truth: payments.pg_paid_db_pending P0. Stage: webhook.
+Ground truth: payments.pg_paid_db_pending P0, payments.recon_status_mismatch P0 (the reconciliation of the
+window sees the same orders, PG paid and DB pending: one cause, said once). Stage: webhook.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ SCENARIO = register(
         name="pg_paid_db_pending",
         title="PG 승인 완료, DB 미반영 (webhooks lost)",
         description=__doc__ or "",
-        expected=(Expected("payments.pg_paid_db_pending", Severity.P0),),
+        expected=(
+            Expected("payments.pg_paid_db_pending", Severity.P0),
+            Expected("payments.recon_status_mismatch", Severity.P0),
+        ),
         stage=Stage.WEBHOOK,
         inject=inject,
     )

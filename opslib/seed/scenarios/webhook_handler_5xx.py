@@ -9,7 +9,8 @@ function_logs carry the error lines, and both PGs retry (PortOne up to 5 attempt
 without a credit while pg_transactions holds their approval.
 
 Ground truth: payments.webhook_success_rate P0 for portone and for tosspayments,
-payments.webhook_function_5xx P0, payments.pg_paid_db_pending P0. Stage: webhook.
+payments.webhook_function_5xx P0, payments.pg_paid_db_pending P0, payments.recon_status_mismatch P0 (the
+same orders seen by the reconciliation of the window: one cause, said once). Stage: webhook.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ SCENARIO = register(
             Expected("payments.webhook_success_rate", Severity.P0, "tosspayments"),
             Expected("payments.webhook_function_5xx", Severity.P0),
             Expected("payments.pg_paid_db_pending", Severity.P0),
+            Expected("payments.recon_status_mismatch", Severity.P0),
         ),
         stage=Stage.WEBHOOK,
         inject=inject,

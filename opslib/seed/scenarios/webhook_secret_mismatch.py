@@ -11,7 +11,8 @@ baseline's and a burst of extra ones) stay 'pending' in dt_purchases without a D
 although pg_transactions holds their PAID approval. TossPayments is unaffected.
 
 Ground truth: payments.webhook_success_rate (portone) P0, payments.webhook_signature_failures P0,
-payments.pg_paid_db_pending P0. Stage: webhook.
+payments.pg_paid_db_pending P0, payments.recon_status_mismatch P0 (the same orders seen by the reconciliation
+of the window: one cause, said once). Stage: webhook.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ SCENARIO = register(
             Expected("payments.webhook_success_rate", Severity.P0, "portone"),
             Expected("payments.webhook_signature_failures", Severity.P0, "portone"),
             Expected("payments.pg_paid_db_pending", Severity.P0),
+            Expected("payments.recon_status_mismatch", Severity.P0),
         ),
         stage=Stage.WEBHOOK,
         inject=inject,

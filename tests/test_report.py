@@ -1,0 +1,171 @@
+"""The report an on-call engineer reads first: verdict on top, what to do now, one cause counted once,
+long tables folded, numbers written for people. Pure rendering (the drill test runs it for real)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import nbformat
+import pandas as pd
+
+from opslib import checks, evidence, page, timewindow
+from opslib.actions import ActionOutcome, ActionRequest, command_line
+from opslib.db import normalise_url
+from opslib.results import (
+    FINDINGS_MIME,
+    RESULT_MIME,
+    ExitState,
+    Finding,
+    Mitigation,
+    Outcome,
+    Severity,
+    Verdict,
+    group_by_cause,
+)
+
+STUCK = "PG 승인 · DB 미반영 (paid at the PG, not paid in the DB)"
+
+
+def _finding(check: str, value: int, *, severity=Severity.P0, cause: str = "", items=(), subject=None) -> Finding:
+    return Finding(
+        check=check,
+        outcome=Outcome.CRITICAL,
+        section="§3-A",
+        title=f"{check} title (words)",
+        severity=severity,
+        value=value,
+        unit="건",
+        subject=subject,
+        cause=cause,
+        cause_items=frozenset(items),
+    )
+
+
+def _book() -> page.Page:
+    now = datetime.now(UTC)
+    return page.Page(
+        "payments", "demo", timewindow.Window(now - timedelta(hours=1), now), normalise_url("postgresql://u@h/d")
+    )
+
+
+def test_people_read_durations_and_counts():
+    assert page.format_value(2201.839, "초") == "36분 42초"
+    assert page.format_value(19.44, "초") == "19.4초"
+    assert page.format_value(7200, "초") == "2시간"
+    assert page.format_value(569, "건") == "569건"
+    assert page.format_value(12345, "원") == "12,345원"
+    assert page.format_value(7.774, "%") == "7.77%"
+    assert page.format_value(None, "%") == "-"
+    frame = pd.DataFrame({"age_s": [2401.4, None], "amount_krw": [11000, 5500]})
+    html = page.readable(frame).to_html()
+    assert "40분 1초" in html and "11,000" in html
+
+
+def test_equal_warning_and_critical_thresholds_are_printed_once():
+    text = checks.get("payments.negative_balance").threshold_text()
+    assert text.count(">") == 1 and "(P0)" in text and "경고" not in text, text
+    both = checks.get("payments.webhook_success_rate").threshold_text()
+    assert "경고" in both and "위험" in both
+
+
+def test_one_cause_seen_by_two_checks_is_said_once_and_counted_once():
+    orders = [f"portone:o{i}" for i in range(569)]
+    triage = _finding("payments.pg_paid_db_pending", 569, cause=STUCK, items=orders, subject="portone")
+    window = _finding("payments.recon_status_mismatch", 569, cause=STUCK, items=orders, subject="window")
+    day = _finding("payments.recon_status_mismatch", 329, cause=STUCK, items=orders[:329], subject="day")
+    other = _finding("payments.webhook_success_rate", 7, subject="portone")
+    groups, singles = group_by_cause([triage, window, day, other])
+    assert [g.items for g in groups] == [569], "the union of the orders, not 569 + 569 + 329"
+    assert singles == [other]
+    book = _book()
+    html = page.verdict_html(Verdict.FAIL, [triage, window, day, other], book)
+    assert html.count(STUCK) == 1 and "569건" in html and "1,467" not in html
+    assert "payments.recon_status_mismatch title" in html and "payments.pg_paid_db_pending title" in html
+
+
+def test_the_banner_says_what_to_do_now_and_the_exit_state():
+    request = ActionRequest(reason="§3-A mitigation", wi_id="WI-7")
+    command = command_line("payments-kill-switch", request)
+    assert (
+        command
+        == "opsbook action payments-kill-switch --confirm payments-kill-switch --wi WI-7 --reason '§3-A mitigation'"
+    )
+    outcome = ActionOutcome(
+        "payments-kill-switch", "flag", False, True, {"enabled": True}, {"enabled": False}, command=command
+    )
+    assert outcome.mitigation == Mitigation("payments-kill-switch", outcome.mitigation.label, command, True, "")
+    book = _book()
+    book.mitigate(outcome.mitigation)
+    book.mitigate(Mitigation("payments-maintenance-banner", "banner", "opsbook action b --confirm b", False))
+    book.exit_state(False, "미충족: webhook 성공률 0 %")
+    html = page.verdict_html(Verdict.FAIL, [_finding("payments.double_credit", 3)], book)
+    assert "지금 할 일" in html and command.replace("'", "&#x27;") in html
+    assert "이미 적용됨" in html, "a mitigation already in place says so instead of a command"
+    assert "종료 조건" in html and "미충족 (not met)" in html
+    assert "상황 업데이트 주기 15분" in html
+    passed = page.verdict_html(Verdict.PASS, [], book)
+    assert "지금 할 일" not in passed, "nothing to do when nothing is wrong"
+
+
+def test_long_tables_fold_and_say_how_many_rows():
+    frame = pd.DataFrame({"order_id": [f"o{i}" for i in range(120)], "n": range(120)})
+    html = page.table_html(frame, "stuck orders", max_rows=50, first_rows=10)
+    assert "(120행)" in html
+    shown, folded = html.split("<details", 1)
+    assert "o9<" in shown and "o10<" not in shown
+    assert "40행 더 보기" in folded and "o49<" in folded and "o50<" not in folded
+    assert "70행 생략" in html
+    assert html.count("class='opsbook-scroll'") == 2
+    assert "<details" not in page.table_html(frame.head(5), "short")
+
+
+def _executed(with_result: bool) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    finding = _finding("payments.pg_paid_db_pending", 5)
+    found = nbformat.v4.new_output(
+        "display_data", data={FINDINGS_MIME: {"runbook": "payments", "findings": [finding.to_json()]}}
+    )
+    cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("step()", outputs=[found]),
+    ]
+    if with_result:
+        banner = nbformat.v4.new_output(
+            "display_data",
+            data={RESULT_MIME: {"verdict": "FAIL"}, "text/html": "<div class='opsbook-verdict'>BANNER</div>"},
+        )
+        cells.append(nbformat.v4.new_code_cell("book.finish()", outputs=[banner]))
+    else:
+        cells.append(
+            nbformat.v4.new_code_cell(
+                "boom()",
+                outputs=[nbformat.v4.new_output("error", ename="QueryFailed", evalue="timeout\nmore", traceback=[])],
+            )
+        )
+    nb.cells = cells
+    return nb
+
+
+def test_the_html_report_puts_the_verdict_first_and_the_notebook_keeps_run_order(tmp_path):
+    nb = _executed(with_result=True)
+    report = evidence.verdict_first(nb)
+    top = report.cells[0].outputs[0].data["text/html"]
+    assert "BANNER" in top
+    last = report.cells[-1].outputs[0].data["text/html"]
+    assert "BANNER" not in last and "#opsbook-top" in last
+    assert "BANNER" in nb.cells[-1].outputs[0].data["text/html"], "the executed notebook is not changed"
+    evidence.export_html(nb, tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert text.count("BANNER") == 1 and text.index("BANNER") < text.index("<h1")
+
+
+def test_a_page_that_stopped_still_opens_with_an_error_banner():
+    report = evidence.verdict_first(_executed(with_result=False))
+    top = report.cells[0].outputs[0].data["text/html"]
+    assert "data-verdict='ERROR'" in top and "QueryFailed: timeout" in top
+    assert "payments.pg_paid_db_pending title" in top, "what the page found before it stopped"
+
+
+def test_exit_state_is_declared_by_the_step_result():
+    state = ExitState(None, "판정 불가")
+    assert state.to_json() == {"met": None, "sentence": "판정 불가"}
