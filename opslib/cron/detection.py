@@ -151,12 +151,31 @@ def detect(conn: Connection, window: Window) -> Detection:
             findings.append(checks.error(checks.get(check_id), f.error or "query failed"))
     hist = history.frame if history.ok else pd.DataFrame(columns=["jobid", "runs", "p50_s", "p95_s"])
     healths: list[JobHealth] = []
+    runs_by_job: dict[str, pd.DataFrame] = {}
+    edges: dict[str, JobRuns] = {}
+    for job in registry.jobs:
+        if job.present:
+            edges[job.name] = dispatcher.job_runs(conn, job.jobname or job.name, job_span(job, window))
+            runs_by_job[job.name] = edges[job.name].runs
+    # pg_cron writes no history with cron.log_run off, and a database where no job ever ran has no
+    # history either: an empty job_run_details then proves nothing about missed runs
+    any_history = (
+        bool(len(hist)) or any(len(r) for r in runs_by_job.values()) or bool(orphans.ok and len(orphans.frame))
+    )
+    blind = None
+    if not registry.log_run:
+        blind = "cron.log_run is off: pg_cron records no runs, so missed runs cannot be told"
+    elif not any_history:
+        blind = (
+            "cron.job_run_details holds no run of any job in the span or the 7 days before: pg_cron is not "
+            "running here, or does not record runs (check the launcher in pg_stat_activity, cron.log_run)"
+        )
     for job in registry.jobs:
         span = job_span(job, window)
         severity = job.spec.severity if job.spec else Severity.P3
         edge: JobRuns | None = None
         if job.present:
-            edge = dispatcher.job_runs(conn, job.jobname or job.name, span)
+            edge = edges[job.name]
             runs = edge.runs
             for f in edge.findings:
                 findings.append(replace(f, subject=job.name) if job.jobname != job.name else f)
@@ -165,7 +184,7 @@ def detect(conn: Connection, window: Window) -> Detection:
             runs = _orphan_runs(own, job) if not own.empty else pd.DataFrame(columns=["start_time", "outcome"])
         starts = [pd.Timestamp(t).to_pydatetime() for t in runs["start_time"]] if len(runs) else []
         due = pd.DataFrame(columns=["due_at", "started_at", "late_s"])
-        if job.schedule is not None and (job.active or not job.present):
+        if job.schedule is not None and (job.active or not job.present) and blind is None:
             due = match_due_times(job.schedule, starts, span, judge_at, cfg.start_tolerance)
         missed_mask = due["started_at"].isna() if len(due) else pd.Series([], dtype=bool)
         missed = int(missed_mask.sum())
@@ -194,6 +213,7 @@ def detect(conn: Connection, window: Window) -> Detection:
         if job.spec is not None or job.present:
             findings.extend(
                 _job_findings(
+                    blind,
                     job,
                     severity,
                     due,
@@ -225,6 +245,7 @@ def detect(conn: Connection, window: Window) -> Detection:
 
 
 def _job_findings(
+    blind: str | None,
     job: RegisteredJob,
     severity: Severity,
     due: pd.DataFrame,
@@ -240,7 +261,9 @@ def _job_findings(
 ) -> list[Finding]:
     out: list[Finding] = []
     check = checks.get("cron.missed_runs")
-    if job.schedule is None:
+    if blind is not None:
+        out.append(checks.evaluate(check, None, subject=job.name, detail=blind))
+    elif job.schedule is None:
         out.append(checks.evaluate(check, None, subject=job.name, detail="schedule cannot be read"))
     elif job.present and not job.active:
         out.append(

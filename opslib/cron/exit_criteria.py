@@ -85,19 +85,13 @@ def _affected(detection: Detection) -> set[str]:
 
 
 def exit_condition(conn: Connection, detection: Detection) -> ExitCondition:
+    """Affected jobs: those with a problem in 감지, and any whose latest due times (judged by pg_net or,
+    past its retention, by the function's own log) did not all succeed."""
     affected = _affected(detection)
-    healths = [h for h in detection.jobs if h.job.name in affected]
-    if not healths:
-        return ExitCondition(
-            True,
-            "영향받은 잡 없음: 복구할 것이 없음 (no job affected in the window: nothing to recover)",
-            (),
-            pd.DataFrame(),
-            (),
-        )
+    healths = [h for h in detection.jobs if h.job.schedule is not None or h.job.name in affected]
     names = sorted({h.job.spec.function for h in healths if h.job.spec and h.job.spec.function})
     inv = None
-    if names:
+    if names and healths:
         since = min(h.span.since for h in healths)
         inv = fetch(
             conn,
@@ -107,16 +101,29 @@ def exit_condition(conn: Connection, detection: Detection) -> ExitCondition:
     results: list[JobExit] = []
     for h in healths:
         needed = h.job.spec.exit_runs if h.job.spec else 1
+        flagged = h.job.name in affected
         if h.job.present and not h.job.active:
-            results.append(JobExit(h.job.name, needed, False, None, True, (), "일시중지 상태 (inactive: resume it)"))
+            if flagged:
+                results.append(
+                    JobExit(h.job.name, needed, False, None, True, (), "일시중지 상태 (inactive: resume it)")
+                )
             continue
         if h.job.schedule is None:
             results.append(
                 JobExit(h.job.name, needed, False, None, False, (), "스케줄 해석 불가 (schedule unreadable)")
             )
             continue
-        results.append(
-            judge_job(h.job.name, needed, _due_outcomes(h, inv.frame if inv is not None and inv.ok else None))
+        judged = judge_job(h.job.name, needed, _due_outcomes(h, inv.frame if inv is not None and inv.ok else None))
+        if flagged or (judged.judgeable and not judged.met):
+            results.append(judged)
+    if not results:
+        return ExitCondition(
+            True,
+            "영향받은 잡 없음: 복구할 것이 없음 (no job affected in the window: nothing to recover)",
+            (),
+            pd.DataFrame(),
+            (),
+            timings(inv) if inv is not None else (),
         )
     met = all(r.met for r in results)
     errors: tuple[Finding, ...] = ()

@@ -44,6 +44,7 @@ class Registry:
     db_now: datetime | None
     timezone: str
     findings: tuple[Finding, ...]
+    log_run: bool = True
     timings: tuple[QueryTiming, ...] = field(default_factory=tuple)
 
     def job(self, name: str) -> RegisteredJob | None:
@@ -68,8 +69,9 @@ def job_registry(conn: Connection) -> Registry:
     if not rows.ok or not settings.ok:
         failed = rows if not rows.ok else settings
         err = checks.error(checks.get("cron.job_registered"), failed.error or "query failed")
-        return Registry(pd.DataFrame(), (), None, "GMT", (err,), timings(settings, rows))
+        return Registry(pd.DataFrame(), (), None, "GMT", (err,), timings=timings(settings, rows))
     tz = str(settings.frame.iloc[0]["cron_timezone"])
+    log_run = str(settings.frame.iloc[0]["log_run"]).lower() not in ("off", "false", "0")
     db_now = pd.Timestamp(settings.frame.iloc[0]["db_now"]).to_pydatetime()
     frame = rows.frame
     check = checks.get("cron.job_registered")
@@ -159,7 +161,7 @@ def job_registry(conn: Connection) -> Registry:
         lines.append(_line(name, None, row, sched, db_now, "UNEXPECTED (not in the contract)"))
 
     table = for_display(pd.DataFrame(lines)) if lines else pd.DataFrame()
-    return Registry(table, tuple(jobs), db_now, tz, tuple(findings), timings(settings, rows))
+    return Registry(table, tuple(jobs), db_now, tz, tuple(findings), log_run=log_run, timings=timings(settings, rows))
 
 
 def _line(

@@ -31,7 +31,7 @@ def inject(conn: psycopg.Connection, ctx: ScenarioContext) -> None:
     )
     conn.execute(
         """UPDATE logs.function_edge_logs
-              SET execution_time_ms = 34000 + (abs(hashtext(id::text)) % 13000)
+              SET execution_time_ms = 34000 + (abs(hashtext(id::text)) %% 13000)
             WHERE function_name = 'scheduled-dispatcher' AND "timestamp" >= %s""",
         (ctx.incident_start,),
     )
