@@ -21,8 +21,9 @@ than the request timeout plus the worker's latency.
 
 **The linking rule.** The runs of *every* Edge-calling job (they share the sequence), ordered by
 `(start_time, runid)`, are matched in order to the responses ordered by `id`. A response can
-belong to a run only if `start_time <= created <= start_time + timeout + link_grace_s` (timeout
-read from the job's command, else the job registry's data). Responses created before the next
+belong to a run only if `start_time <= created <= end_time + timeout + link_grace_s` (the request
+is sent once the run's transaction commits; timeout read from the job's command, else the job
+registry's data). Responses created before the next
 run started belong to something else and are skipped. A run whose cron status is not
 `succeeded` made no request anyone could answer (its transaction rolled back or has not
 committed yet).
@@ -332,7 +333,17 @@ def link_runs(
     jobnames = list(out["jobname"]) if n else []
     commands = list(out["command"]) if n else []
     starts = [_instant(t) for t in out["start_time"]] if n else []
-    bounds = [starts[i] + timeout_for(commands[i], jobnames[i]) + grace for i in range(n)]
+    # the request is committed (and only then sent) when the run's transaction ends: a run that
+    # waited on a lock for minutes gets its answer that long after its start
+    ends = (
+        [
+            starts[i] if _missing(e) else max(starts[i], _instant(e))
+            for i, e in enumerate(out.get("end_time", [None] * n))
+        ]
+        if n
+        else []
+    )
+    bounds = [ends[i] + timeout_for(commands[i], jobnames[i]) + grace for i in range(n)]
     resp = [_Response.of(r) for r in responses.sort_values("request_id", kind="stable").to_dict("records")]
     matched: dict[int, int] = {}  # run index -> response index
 

@@ -25,6 +25,8 @@ from opslib.timewindow import Window
 
 # a nightly job is looked at back to its last due time, but never more than this
 MAX_LOOKBACK = timedelta(days=1, minutes=5)
+# duration drift compares the median of the job's latest finished runs with its history
+RECENT_RUNS = 5
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,8 @@ def detect(conn: Connection, window: Window) -> Detection:
             if finished is not None and "duration_s" in runs
             else pd.Series([], dtype=float)
         )
-        p50 = float(durations.median()) if len(durations) else None
+        # the latest runs, not the whole window: a job that got slow 20 minutes ago has a fast median
+        p50 = float(durations.tail(RECENT_RUNS).median()) if len(durations) else None
         h = hist[hist["jobid"].isin(job.jobids)] if job.jobids else hist.iloc[0:0]
         h_runs = int(h["runs"].sum()) if len(h) else 0
         h_p50 = float(h["p50_s"].iloc[0]) if len(h) == 1 else (float(h["p50_s"].median()) if len(h) else None)
@@ -332,7 +335,7 @@ def _job_findings(
                 subject=job.name,
                 sample=h_runs,
                 failures=0,
-                detail=f"median {p50:.1f} s vs {h_p50:.1f} s over the {h_runs} runs before",
+                detail=f"latest {RECENT_RUNS} runs' median {p50:.3g} s vs {h_p50:.3g} s over {h_runs} runs before",
             )
         )
     return out
