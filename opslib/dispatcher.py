@@ -696,6 +696,11 @@ def _failed(job: str, window: Window, failed: Fetched, severity: Severity, fetch
     )
 
 
+def job_threshold(severity: Severity) -> str:
+    """The per-job severity rule the count checks follow (the check's own levels are generic)."""
+    return f"> 0회 · 진행 중 {severity.value} / 회복됨 P3 (ongoing: the job's {severity.value}; recovered: P3)"
+
+
 def run_findings(result: JobRuns, severity: Severity) -> tuple[Finding, ...]:
     """HTTP failures behind 'succeeded' and cron failures: ongoing (latest judged run failed) or recovered."""
     out: list[Finding] = []
@@ -718,7 +723,10 @@ def run_findings(result: JobRuns, severity: Severity) -> tuple[Finding, ...]:
                 )
             )
             continue
-        found = checks.evaluate(check, len(bad), subject=result.job, evidence=_evidence(runs, bad))
+        found = replace(
+            checks.evaluate(check, len(bad), subject=result.job, evidence=_evidence(runs, bad)),
+            threshold=job_threshold(severity),
+        )
         if bad:
             ongoing = latest in kinds
             by_kind = pd.Series([outcomes[i].value for i in bad]).value_counts().to_dict()

@@ -17,7 +17,7 @@ from opslib import checks, dispatcher
 from opslib.cron.registry import RegisteredJob, Registry, job_registry
 from opslib.cron.schedule import Schedule
 from opslib.cron.settings import detection as settings
-from opslib.dispatcher import JobKind, JobRuns, RunOutcome, command_target, link_rules
+from opslib.dispatcher import JobKind, JobRuns, RunOutcome, command_target, job_threshold, link_rules
 from opslib.display import evidence, for_display
 from opslib.fetch import QueryTiming, fetch, timings
 from opslib.results import Finding, Outcome, Severity
@@ -289,10 +289,10 @@ def _job_findings(
                 detail=f"{len(due)}회 예정 중 {missed}회 놓침/지연"
                 + (" · 최근 예정 시각도 놓침 (ongoing)" if latest_missed else " · 최근 예정 시각은 실행됨 (recovered)"),
             )
-        out.append(f)
+        out.append(replace(f, threshold=job_threshold(severity)))
     stuck_check = checks.get("cron.stuck_runs")
     stuck = int(sum(stuck_mask))
-    f = checks.evaluate(stuck_check, stuck, subject=job.name)
+    f = replace(checks.evaluate(stuck_check, stuck, subject=job.name), threshold=f"> 0회 ({severity.value})")
     if stuck:
         rows = runs[pd.Series(stuck_mask, index=runs.index)]
         f = replace(
@@ -349,6 +349,7 @@ def _summary(healths: list[JobHealth]) -> pd.DataFrame:
             (o, s) for o, s in zip(outcomes, h.runs["start_time"] if len(h.runs) else [], strict=True) if o.is_judged
         ]
         latest = judged[-1] if judged else None
+        bad = pd.Series([o.value for o in outcomes if not o.is_judged or o.is_failure], dtype=object)
         rows.append(
             {
                 "job": h.job.name,
@@ -357,11 +358,8 @@ def _summary(healths: list[JobHealth]) -> pd.DataFrame:
                 "runs": len(outcomes),
                 "ok": sum(o is RunOutcome.OK for o in outcomes),
                 "failed": sum(o.is_failure for o in outcomes),
-                "http_401": sum(o is RunOutcome.HTTP_401 for o in outcomes),
-                "http_5xx": sum(o is RunOutcome.HTTP_5XX for o in outcomes),
-                "timeout": sum(o is RunOutcome.TIMEOUT for o in outcomes),
-                "unknown": sum(o is RunOutcome.UNKNOWN for o in outcomes),
-                "pending_running": sum(o in (RunOutcome.PENDING, RunOutcome.RUNNING) for o in outcomes),
+                # the other outcomes, compact: HTTP_401 60, UNKNOWN 1 ...
+                "not_ok": ", ".join(f"{k} {v}" for k, v in bad.value_counts().items()) if len(bad) else "",
                 "missed": h.missed,
                 "stuck": h.stuck,
                 "median_s": h.p50_s,

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from opslib import checks
 from opslib.cron.detection import job_span
 from opslib.cron.registry import job_registry
-from opslib.dispatcher import JobKind, JobSpec, timeout_for
+from opslib.dispatcher import JobKind, JobSpec, job_threshold, timeout_for
 from opslib.display import evidence, for_display
 from opslib.fetch import QueryTiming, fetch, timings
 from opslib.results import Finding, Outcome
@@ -96,7 +96,7 @@ def function_view(conn: Connection, window: Window) -> FunctionView:
             findings.append(checks.evaluate(margin_check, None, subject=h.name, detail=detail))
             continue
         bad = mine[mine["status_class"] != "2xx"]
-        f = checks.evaluate(status_check, len(bad), subject=h.name)
+        f = replace(checks.evaluate(status_check, len(bad), subject=h.name), threshold=job_threshold(spec.severity))
         if len(bad):
             latest_bad = mine.sort_values("timestamp")["status_class"].iloc[-1] != "2xx"
             by = bad["status_class"].value_counts().to_dict()

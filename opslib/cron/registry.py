@@ -70,8 +70,11 @@ def job_registry(conn: Connection) -> Registry:
         failed = rows if not rows.ok else settings
         err = checks.error(checks.get("cron.job_registered"), failed.error or "query failed")
         return Registry(pd.DataFrame(), (), None, "GMT", (err,), timings=timings(settings, rows))
-    tz = str(settings.frame.iloc[0]["cron_timezone"])
-    log_run = str(settings.frame.iloc[0]["log_run"]).lower() not in ("off", "false", "0")
+    raw_tz = settings.frame.iloc[0]["cron_timezone"]
+    raw_log = settings.frame.iloc[0]["log_run"]
+    # hidden or absent (the shim, a role without pg_read_all_settings): pg_cron's defaults
+    tz = str(raw_tz) if raw_tz else "GMT"
+    log_run = str(raw_log).lower() not in ("off", "false", "0") if raw_log else True
     db_now = pd.Timestamp(settings.frame.iloc[0]["db_now"]).to_pydatetime()
     frame = rows.frame
     check = checks.get("cron.job_registered")

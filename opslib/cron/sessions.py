@@ -37,7 +37,11 @@ def cron_sessions(conn: Connection) -> Sessions:
         return Sessions(pd.DataFrame(), 0, 0, (checks.error(check, got.error or "query failed"),), timings(got))
     frame = got.frame.copy()
     limit_s = max(j.max_run_s for j in expected_jobs())
-    is_job = ~frame["backend_type"].fillna("").str.contains("launcher", case=False)
+    # the launcher: backend type 'pg_cron launcher', application_name 'pg_cron scheduler'
+    is_job = ~(
+        frame["backend_type"].fillna("").str.contains("launcher", case=False)
+        | frame["application_name"].fillna("").str.contains("scheduler", case=False)
+    )
     blocked = is_job & frame["blocked_by"].map(lambda b: bool(b) and len(b) > 0)
     long = is_job & (frame["running_s"].fillna(0) > limit_s) & frame["state"].ne("idle")
     frame["query"] = frame["query"].fillna("").map(mask_text)

@@ -1,8 +1,10 @@
 -- name: cron_settings
 -- section: §3-F 잡 레지스트리
--- The database clock, the zone pg_cron reads schedules in (cron.timezone; GMT when the
--- setting is absent, as on Supabase) and whether pg_cron records runs at all (cron.log_run;
--- on by default): with it off, an empty job_run_details proves nothing.
+-- The database clock, the zone pg_cron reads schedules in (cron.timezone; GMT when absent, as on
+-- Supabase) and whether pg_cron records runs (cron.log_run; on by default). Read from pg_settings,
+-- not current_setting(): the real pg_cron marks some of its settings superuser-only, and
+-- current_setting() then raises for the reader role, where pg_settings just hides the row
+-- (NULL here: the page says it assumed the default).
 SELECT now() AS db_now,
-       coalesce(nullif(current_setting('cron.timezone', true), ''), 'GMT') AS cron_timezone,
-       coalesce(nullif(current_setting('cron.log_run', true), ''), 'on') AS log_run
+       (SELECT s.setting FROM pg_catalog.pg_settings s WHERE s.name = 'cron.timezone') AS cron_timezone,
+       (SELECT s.setting FROM pg_catalog.pg_settings s WHERE s.name = 'cron.log_run') AS log_run
