@@ -775,6 +775,11 @@ class SecretComparison:
     timings: tuple[QueryTiming, ...] = field(default_factory=tuple)
 
     @property
+    def findings(self) -> tuple[Finding, ...]:
+        """What a page records (Page.measure reads `findings`)."""
+        return (self.finding,)
+
+    @property
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
             [
