@@ -303,7 +303,7 @@ def http_outcome(status_code: Any, timed_out: Any, error_msg: Any) -> RunOutcome
 class Coverage:
     """What pg_net still holds: runs older than `since` cannot be linked any more."""
 
-    db_now: datetime
+    db_now: datetime  # the instant outcomes are judged at: now, or the window's end if earlier
     since: datetime  # the oldest response held; now - ttl when none is
     ttl: timedelta
 
@@ -607,6 +607,8 @@ def job_runs(conn: Connection, job_name: str, window: Window) -> JobRuns:
         fetched.append(cov)
         if coverage is None:
             return _failed(job_name, window, cov, severity, fetched)
+        # outcomes are judged as of the window's end (a post-mortem window, a demo's last data)
+        coverage = replace(coverage, db_now=min(coverage.db_now, window.until))
         rules = link_rules()
         longest = max(
             timeout_for(c, n) for c, n in zip(registry.frame["command"], registry.frame["jobname"], strict=True)
