@@ -80,7 +80,8 @@ def test_registry_and_detection_as_the_reader_on_real_pg_cron(pg15) -> None:
     reader = f"postgresql://opsbook_reader@/app?host={pg15}&port={PORT}"
     # the real launcher runs the dispatcher at the next minute boundary
     deadline = time.monotonic() + 75
-    with psycopg.connect(f"postgresql://postgres@/app?host={pg15}&port={PORT}") as conn:
+    # autocommit: now() in one long transaction would stay at its start, before the run
+    with psycopg.connect(f"postgresql://postgres@/app?host={pg15}&port={PORT}", autocommit=True) as conn:
         while time.monotonic() < deadline:
             (runs,) = conn.execute("SELECT count(*) FROM cron.job_run_details WHERE status = 'succeeded'").fetchone()
             if runs:

@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from opslib import db, embedded, queries
-from opslib.explain import classify, sample_parameters
+from opslib.explain import SMALL_TABLES, classify, sample_parameters
 
 CRON_QUERIES = sorted(q for q in queries.catalogue() if q.startswith("cron."))
-ALLOWED_SEQ = {"job_run_details", "job", "reconciliation_runs"}
+ALLOWED_SEQ = SMALL_TABLES | {"job_run_details"}
 
 VOLUME = """
 INSERT INTO net._http_response (id, status_code, created)
@@ -35,6 +35,17 @@ FROM generate_series(1, 80000) g;
 INSERT INTO public.rate_limits (key, window_start, window_seconds, hits)
 SELECT 'k' || (g % 500), date_trunc('minute', now()) - (g / 500) * interval '1 minute', 60, 1
 FROM generate_series(1, 80000) g;
+INSERT INTO public.idempotency_keys (scope, key, status, created_at, expires_at)
+SELECT 'purchase.confirm', 'idem-key-' || g, 'completed', now() - g * interval '30 seconds',
+       now() - g * interval '30 seconds' + interval '15 days'
+FROM generate_series(1, 60000) g;
+INSERT INTO auth.users (id, email) VALUES ('00000000-0000-4000-8000-00000000c0de', 'creator@example.com');
+INSERT INTO public.messages (sender_id, body, scheduled_at, scheduled_status, sent_at, locked_at)
+SELECT '00000000-0000-4000-8000-00000000c0de', 'm', now() - g * interval '20 seconds',
+       CASE WHEN g % 50 = 0 THEN 'pending' WHEN g % 50 = 1 THEN 'processing' ELSE 'sent' END,
+       CASE WHEN g % 50 > 1 THEN now() - g * interval '20 seconds' END,
+       CASE WHEN g % 50 = 1 THEN now() - g * interval '20 seconds' END
+FROM generate_series(1, 60000) g;
 INSERT INTO cron.job_run_details (jobid, command, status, start_time, end_time)
 SELECT 1, 'SELECT 1', 'succeeded', now() - g * interval '1 minute', now() - g * interval '1 minute' + interval '30 ms'
 FROM generate_series(1, 20000) g;
