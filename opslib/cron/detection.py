@@ -238,7 +238,7 @@ def detect(conn: Connection, window: Window) -> Detection:
         summary=_summary(healths),
         problem_runs=_problem_runs(healths),
         missed=_missed_table(healths),
-        timeline=_timeline(healths),
+        timeline=_timeline(healths, window),
         jobs=tuple(healths),
         registry=registry,
         judged_at=judge_at,
@@ -409,7 +409,8 @@ def _missed_table(healths: list[JobHealth]) -> pd.DataFrame:
     return for_display(frame.reset_index(drop=True))
 
 
-def _timeline(healths: list[JobHealth]) -> pd.DataFrame:
+def _timeline(healths: list[JobHealth], window: Window) -> pd.DataFrame:
+    """Edge-job runs of the page's window (not the nightly jobs' longer span: the chart stays readable)."""
     parts = [
         h.runs[["start_time", "outcome"]].assign(job=h.job.name)
         for h in healths
@@ -418,5 +419,6 @@ def _timeline(healths: list[JobHealth]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=["start_time", "outcome", "job"])
     frame = pd.concat(parts, ignore_index=True)
+    frame = frame[pd.to_datetime(frame["start_time"], utc=True) >= window.since].reset_index(drop=True)
     frame["outcome"] = [o.value for o in frame["outcome"]]
     return frame
