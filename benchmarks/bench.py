@@ -86,7 +86,9 @@ def settle(name: str) -> None:
     print(f"   VACUUM and CHECKPOINT before measuring: {time.perf_counter() - t0:.1f} s")
 
 
-def run_page(name: str, as_of: str, runs: int, out: Path, tree: str | None = None) -> dict[str, float]:
+def run_page(
+    name: str, as_of: str, runs: int, out: Path, tree: str | None = None, runbook: str = "payments"
+) -> dict[str, float]:
     cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
     walls, peaks, inner = [], [], []
@@ -94,7 +96,7 @@ def run_page(name: str, as_of: str, runs: int, out: Path, tree: str | None = Non
     for _ in range(runs):
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [*OPSBOOK, "run", "payments", "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
+            [*OPSBOOK, "run", runbook, "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
             capture_output=True,
             text=True,
             env=env,
@@ -112,7 +114,7 @@ def run_page(name: str, as_of: str, runs: int, out: Path, tree: str | None = Non
         "kernel_peak_rss_mib": max(peaks),
     }
     print(
-        f"   opsbook run payments ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
+        f"   opsbook run {runbook} ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
         f"min {figures['wall_min_s']:.2f} s; kernel peak RSS {figures['kernel_peak_rss_mib']:.0f} MiB"
     )
     return figures
@@ -244,6 +246,39 @@ def plans(name: str, as_of: str) -> dict[str, str]:
     return {p.query: p.plan_class for p in found}
 
 
+def notebook_floor(runs: int) -> float:
+    """Median wall time of papermill on a trivial 3-cell notebook: the floor a page's time sits on."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ("x = 1", "y = x + 1", "y")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = HOME / "floor.ipynb"
+    nbformat.write(nb, path)
+    walls = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "papermill", str(path), str(HOME / "floor.out.ipynb"), "--log-level", "ERROR"],
+            capture_output=True,
+            check=True,
+        )
+        walls.append(time.perf_counter() - t0)
+    floor = statistics.median(walls)
+    print(f"   trivial-notebook floor (papermill, {runs} runs): median {floor:.2f} s")
+    return floor
+
+
+def cron_page(scale: int, runs: int, out: Path) -> None:
+    """The cron page (§3-F) on its 401 drill: page wall time minus the trivial-notebook floor."""
+    name, report = seed_db(f"bench_cron_s{scale}", scale, "cron_secret_mismatch")
+    floor = notebook_floor(runs)
+    page = run_page(name, report.as_of.isoformat(), runs, out, runbook="cron")
+    print(
+        f"   cron page at scale {scale}: {page['wall_median_s']:.2f} s = floor {floor:.2f} s "
+        f"+ {page['wall_median_s'] - floor:.2f} s ({page['wall_median_s'] / floor:.2f}x the floor)"
+    )
+
+
 PRECHECKS = """
 import json, statistics, sys, time
 from datetime import datetime, timedelta
@@ -294,6 +329,7 @@ def main() -> None:
     )
     ap.add_argument("--skip-s1", action="store_true", help="without the scale-1 seed")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
+    ap.add_argument("--cron-only", action="store_true", help="only the cron page, at scale 1 and the demo scale")
     ap.add_argument(
         "--compare-prechecks",
         metavar="TREE",
@@ -307,6 +343,15 @@ def main() -> None:
     print(f"# opsbook benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · OPSBOOK_HOME {HOME}")
     cpu_reference()
     embedded.start()
+    if args.cron_only:
+        try:
+            cron_page(1, args.runs, out)
+            cron_page(args.demo_scale, args.runs, out)
+        finally:
+            embedded.stop()
+            if not args.keep:
+                shutil.rmtree(HOME, ignore_errors=True)
+        return
     try:
         if args.compare_prechecks:
             name, report = seed_db("bench_demo", args.demo_scale, "healthy")

@@ -326,3 +326,40 @@ def exit_strip_figure(buckets: pd.DataFrame, hold_minutes: int):  # -> matplotli
     ]
     ax.legend(handles=handles, loc="upper center", ncol=3, fontsize=8, frameon=False)
     return fig
+
+
+def cron_outcomes(timeline: pd.DataFrame) -> None:
+    """Edge-job runs per 5 minutes by real outcome (stacked): 'succeeded' runs that got 401/5xx stand out."""
+    title = label("크론 실행 결과 (Edge 잡)", "cron runs of Edge jobs by HTTP outcome")
+    if timeline.empty:
+        return _empty(title)
+    colours = {
+        "OK": OK,
+        "HTTP_401": "#8e24aa",
+        "HTTP_5XX": CRIT,
+        "HTTP_OTHER": WARN,
+        "TIMEOUT": "#ef6c00",
+        "NETWORK_ERROR": "#6d4c41",
+        "NO_RESPONSE": "#455a64",
+        "CRON_FAILED": "#000000",
+        "UNKNOWN": "#bdbdbd",
+        "PENDING": "#90caf9",
+        "RUNNING": "#64b5f6",
+    }
+    frame = timeline.assign(bucket=pd.to_datetime(timeline["start_time"], utc=True).dt.floor("5min"))
+    wide = frame.pivot_table(index="bucket", columns="outcome", values="job", aggfunc="count").fillna(0).sort_index()
+    times = _kst(pd.Series(wide.index))
+    fig = _figure(height=3.0)
+    ax = fig.add_subplot()
+    bottom = None
+    width = 0.8 * (5 / (24 * 60))
+    for outcome in [o for o in colours if o in wide.columns]:
+        values = wide[outcome].to_numpy()
+        ax.bar(times, values, width=width, bottom=bottom, color=colours[outcome], label=outcome, align="edge")
+        bottom = values if bottom is None else bottom + values
+    ax.set_ylabel(label("실행 수", "runs"))
+    ax.set_title(title)
+    _time_axis(ax)
+    _style(ax)
+    _legend(ax)
+    show(fig)

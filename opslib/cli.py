@@ -23,7 +23,7 @@ database: --database-url, else $OPSBOOK_DATABASE_URL, else the embedded demo dat
 
 
 # The guarded write actions (opslib.actions registers them; named here so the CLI needs no import).
-ACTION_NAMES = ("payments-kill-switch", "payments-maintenance-banner")
+ACTION_NAMES = ("payments-kill-switch", "payments-maintenance-banner", "cron-run-job-once", "cron-pause-job")
 
 
 def _exit_codes():  # -> type[ExitCode]
@@ -182,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     act.add_argument("--wi", metavar="WI-ID", default="", help="work item id for the audit row")
     act.add_argument("--operator", default="", help="who is acting (admin user id or name) for the audit row")
     act.add_argument("--undo", action="store_true", help="reverse the action (kill switch back on / banner off)")
+    act.add_argument("--target", default="", help="what the action acts on where it is not fixed (cron: the job name)")
     act.add_argument(
         "--database-url",
         metavar="URL",
@@ -439,6 +440,7 @@ def _cmd_action(args: argparse.Namespace) -> int:
         operator=args.operator,
         undo=args.undo,
         database_url=args.database_url,
+        target=args.target,
     )
     print(outcome.describe())
     return 0

@@ -21,16 +21,18 @@ than the request timeout plus the worker's latency.
 
 **The linking rule.** The runs of *every* Edge-calling job (they share the sequence), ordered by
 `(start_time, runid)`, are matched in order to the responses ordered by `id`. A response can
-belong to a run only if `start_time <= created <= start_time + timeout + link_grace_s` (timeout
-read from the job's command, else the job registry's data). Responses created before the next
+belong to a run only if `start_time <= created <= end_time + timeout + link_grace_s` (the request
+is sent once the run's transaction commits; timeout read from the job's command, else the job
+registry's data). Responses created before the next
 run started belong to something else and are skipped. A run whose cron status is not
 `succeeded` made no request anyone could answer (its transaction rolled back or has not
 committed yet).
 
 **Its limits, and what the page says then.**
 - pg_net deletes responses older than `pg_net.ttl` (6 hours), and the table is UNLOGGED (emptied
-  by a crash/failover): a run older than that, or than the oldest response held, is
-  `UNKNOWN`, never `OK`.
+  by a crash/failover): a run older than the oldest response held (or than now − ttl when the
+  table is empty) is `UNKNOWN`, never `OK`. Deletion goes by age, so everything newer than the
+  oldest row held is still there.
 - Runs of different jobs starting within `tie_s` of each other (`scheduled-dispatcher` and
   `payment-reconcile` both fire at 18:30 UTC): start_time does not tell which drew the lower id.
   When their responses' outcomes differ, the functions' own log (`logs.function_edge_logs`,
@@ -154,7 +156,7 @@ class LinkRules:
 
 
 @cache
-def _cron_yaml() -> dict[str, Any]:
+def cron_yaml() -> dict[str, Any]:
     text = (resources.files("opslib") / "checks" / "cron.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
@@ -172,7 +174,7 @@ def expected_jobs() -> tuple[JobSpec, ...]:
             function=j.get("function"),
             timeout_ms=j.get("timeout_ms"),
         )
-        for j in _cron_yaml()["jobs"]
+        for j in cron_yaml()["jobs"]
     )
 
 
@@ -182,7 +184,7 @@ def job_spec(name: str) -> JobSpec | None:
 
 @cache
 def link_rules() -> LinkRules:
-    raw = _cron_yaml()["linking"]
+    raw = cron_yaml()["linking"]
     return LinkRules(
         link_grace_s=float(raw["link_grace_s"]),
         tie_s=float(raw["tie_s"]),
@@ -240,6 +242,7 @@ def _named(args: Sequence[str], name: str) -> str | None:
     return None
 
 
+@cache
 def command_target(command: str) -> CommandTarget:
     """What a cron command calls: an Edge Function (which one, with what timeout) or plain SQL.
 
@@ -300,8 +303,8 @@ def http_outcome(status_code: Any, timed_out: Any, error_msg: Any) -> RunOutcome
 class Coverage:
     """What pg_net still holds: runs older than `since` cannot be linked any more."""
 
-    db_now: datetime
-    since: datetime  # max(now - ttl, oldest response held)
+    db_now: datetime  # the instant outcomes are judged at: now, or the window's end if earlier
+    since: datetime  # the oldest response held; now - ttl when none is
     ttl: timedelta
 
 
@@ -326,28 +329,39 @@ def link_runs(
     grace = timedelta(seconds=rules.link_grace_s)
     out = runs.sort_values(["start_time", "runid"], kind="stable").reset_index(drop=True).copy()
     n = len(out)
-    rows: list[dict[str, Any]] = [dict.fromkeys(LINK_COLUMNS) for _ in range(n)]
-    resp = responses.sort_values("request_id", kind="stable").reset_index(drop=True) if len(responses) else responses
-    starts = [pd.Timestamp(t).to_pydatetime() for t in out["start_time"]] if n else []
-    bounds = [starts[i] + timeout_for(out.at[i, "command"], out.at[i, "jobname"]) + grace for i in range(n)]
+    status = list(out["status"]) if n else []
+    jobnames = list(out["jobname"]) if n else []
+    commands = list(out["command"]) if n else []
+    starts = [_instant(t) for t in out["start_time"]] if n else []
+    # the request is committed (and only then sent) when the run's transaction ends: a run that
+    # waited on a lock for minutes gets its answer that long after its start
+    ends = (
+        [
+            starts[i] if _missing(e) else max(starts[i], _instant(e))
+            for i, e in enumerate(out.get("end_time", [None] * n))
+        ]
+        if n
+        else []
+    )
+    bounds = [ends[i] + timeout_for(commands[i], jobnames[i]) + grace for i in range(n)]
+    resp = [_Response.of(r) for r in responses.sort_values("request_id", kind="stable").to_dict("records")]
     matched: dict[int, int] = {}  # run index -> response index
 
     j = 0
     for i in range(n):
-        if out.at[i, "status"] != "succeeded":
+        if status[i] != "succeeded":
             continue
-        while j < len(resp) and pd.Timestamp(resp.at[j, "created"]).to_pydatetime() < starts[i]:
+        while j < len(resp) and resp[j].created < starts[i]:
             j += 1
-        if j < len(resp) and pd.Timestamp(resp.at[j, "created"]).to_pydatetime() <= bounds[i]:
+        if j < len(resp) and resp[j].created <= bounds[i]:
             matched[i] = j
             j += 1
 
     def fits(i: int, k: int) -> bool:
-        created = pd.Timestamp(resp.at[k, "created"]).to_pydatetime()
-        return starts[i] <= created <= bounds[i]
+        return starts[i] <= resp[k].created <= bounds[i]
 
     ambiguous: set[int] = set()
-    order = [i for i in range(n) if out.at[i, "status"] == "succeeded"]
+    order = [i for i in range(n) if status[i] == "succeeded"]
     for pos, i in enumerate(order):
         if i in matched or starts[i] < coverage.since:
             continue
@@ -356,53 +370,51 @@ def link_runs(
                 ambiguous |= {i, neighbour}
 
     # ties: runs of different jobs started together, each with a response of a different outcome
-    settled: dict[int, int] = {}
-    group: list[int] = []
     tie = timedelta(seconds=rules.tie_s)
     groups: list[list[int]] = []
+    group: list[int] = []
     for i in sorted(matched):
         if group and starts[i] - starts[group[-1]] <= tie:
             group.append(i)
-        else:
-            if len(group) > 1:
-                groups.append(group)
-            group = [i]
+            continue
+        if len(group) > 1:
+            groups.append(group)
+        group = [i]
     if len(group) > 1:
         groups.append(group)
+    settled: dict[int, int] = {}
     for g in groups:
-        kinds = {http_outcome(*_resp_fields(resp, matched[i])) for i in g}
-        if len(kinds) <= 1 or len({out.at[i, "jobname"] for i in g}) < len(g):
+        if len({resp[matched[i]].outcome for i in g}) <= 1 or len({jobnames[i] for i in g}) < len(g):
             continue
-        assignment = _settle_by_function_logs(out, resp, g, matched, starts, bounds, invocations)
+        assignment = _settle_by_function_logs(g, commands, jobnames, resp, matched, starts, bounds, invocations)
         if assignment is None:
             ambiguous |= set(g)
         else:
             settled.update(assignment)
     matched.update(settled)
 
+    rows: list[dict[str, Any]] = []
     for i in range(n):
-        row = rows[i]
-        status = out.at[i, "status"]
-        if status == "failed":
+        row: dict[str, Any] = dict.fromkeys(LINK_COLUMNS)
+        if status[i] == "failed":
             row["outcome"] = RunOutcome.CRON_FAILED
-        elif status in _IN_FLIGHT:
+        elif status[i] in _IN_FLIGHT:
             row["outcome"] = RunOutcome.RUNNING
-        elif status != "succeeded":
+        elif status[i] != "succeeded":
             row["outcome"] = RunOutcome.UNKNOWN
-            row["link_note"] = f"cron status {status!r}"
+            row["link_note"] = f"cron status {status[i]!r}"
         elif i in ambiguous:
             row["outcome"] = RunOutcome.UNKNOWN
             row["link_note"] = "ambiguous: pg_net ids do not say which of the runs started together got which response"
         elif i in matched:
-            k = matched[i]
-            code, timed_out, error_msg = _resp_fields(resp, k)
+            r = resp[matched[i]]
             row.update(
-                request_id=int(resp.at[k, "request_id"]),
-                status_code=None if code is None or pd.isna(code) else int(code),
-                timed_out=timed_out,
-                error_msg=error_msg,
-                response_at=resp.at[k, "created"],
-                outcome=http_outcome(code, timed_out, error_msg),
+                request_id=r.request_id,
+                status_code=r.status_code,
+                timed_out=r.timed_out,
+                error_msg=r.error_msg,
+                response_at=r.created,
+                outcome=r.outcome,
             )
             if i in settled:
                 row["link_note"] = "tie settled by logs.function_edge_logs"
@@ -413,25 +425,49 @@ def link_runs(
             row["outcome"] = RunOutcome.PENDING
         else:
             row["outcome"] = RunOutcome.NO_RESPONSE
+        rows.append(row)
     for col in LINK_COLUMNS:
-        out[col] = [r[col] for r in rows]
+        out[col] = pd.Series([r[col] for r in rows], index=out.index, dtype=object)
     return out
 
 
-def _resp_fields(resp: pd.DataFrame, k: int) -> tuple[Any, Any, Any]:
-    timed_out = resp.at[k, "timed_out"]
-    error_msg = resp.at[k, "error_msg"]
-    return (
-        resp.at[k, "status_code"],
-        None if timed_out is None or (isinstance(timed_out, float) and pd.isna(timed_out)) else bool(timed_out),
-        None if error_msg is None or (isinstance(error_msg, float) and pd.isna(error_msg)) else str(error_msg),
-    )
+def _instant(value: Any) -> datetime:
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT
+
+
+@dataclass(frozen=True)
+class _Response:
+    request_id: int
+    status_code: int | None
+    timed_out: bool | None
+    error_msg: str | None
+    created: datetime
+    outcome: RunOutcome
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> _Response:
+        code = None if _missing(row["status_code"]) else int(row["status_code"])
+        timed_out = None if _missing(row["timed_out"]) else bool(row["timed_out"])
+        error_msg = None if _missing(row["error_msg"]) else str(row["error_msg"])
+        return cls(
+            int(row["request_id"]),
+            code,
+            timed_out,
+            error_msg,
+            _instant(row["created"]),
+            http_outcome(code, timed_out, error_msg),
+        )
 
 
 def _settle_by_function_logs(
-    out: pd.DataFrame,
-    resp: pd.DataFrame,
     group: list[int],
+    commands: Sequence[str],
+    jobnames: Sequence[Any],
+    resp: Sequence[_Response],
     matched: Mapping[int, int],
     starts: Sequence[datetime],
     bounds: Sequence[datetime],
@@ -440,19 +476,18 @@ def _settle_by_function_logs(
     """Assign the group's responses to its runs by the functions' own status codes, if they agree."""
     if invocations is None or invocations.empty:
         return None
+    ts = pd.to_datetime(invocations["timestamp"], utc=True)
     by_run: dict[int, RunOutcome] = {}
     for i in group:
-        fn = command_target(out.at[i, "command"]).function or out.at[i, "jobname"]
-        ts = pd.to_datetime(invocations["timestamp"], utc=True)
+        fn = command_target(commands[i]).function or jobnames[i]
         rows = invocations[(invocations["function_name"] == fn) & (ts >= starts[i]) & (ts <= bounds[i])]
         kinds = {
-            http_outcome(c, None, None) if c is not None and not pd.isna(c) else RunOutcome.NO_RESPONSE
-            for c in rows["status_code"]
+            http_outcome(c, None, None) if not _missing(c) else RunOutcome.NO_RESPONSE for c in rows["status_code"]
         }
         if len(kinds) != 1:
             return None
         by_run[i] = kinds.pop()
-    pool = {matched[i]: http_outcome(*_resp_fields(resp, matched[i])) for i in group}
+    pool = {matched[i]: resp[matched[i]].outcome for i in group}
     assignment: dict[int, int] = {}
     for i in group:
         k = next((k for k, kind in pool.items() if kind is by_run[i]), None)
@@ -518,10 +553,11 @@ def read_coverage(conn: Connection) -> tuple[Coverage | None, Fetched]:
     row = f.frame.iloc[0]
     now = pd.Timestamp(row["db_now"]).to_pydatetime()
     ttl = row["ttl"] if isinstance(row["ttl"], timedelta) else pd.Timedelta(row["ttl"]).to_pytimedelta()
-    since = now - ttl
     oldest = row["oldest_response"]
-    if oldest is not None and not pd.isna(oldest):
-        since = max(since, pd.Timestamp(oldest).to_pydatetime())
+    # pg_net deletes by age: when a response older than the TTL is still held (worker stopped,
+    # another ttl), everything newer is held too; after a crash the UNLOGGED table restarts empty
+    held = oldest is not None and not pd.isna(oldest)
+    since = pd.Timestamp(oldest).to_pydatetime() if held else now - ttl
     return Coverage(db_now=now, since=since, ttl=ttl), f
 
 
@@ -571,6 +607,8 @@ def job_runs(conn: Connection, job_name: str, window: Window) -> JobRuns:
         fetched.append(cov)
         if coverage is None:
             return _failed(job_name, window, cov, severity, fetched)
+        # outcomes are judged as of the window's end (a post-mortem window, a demo's last data)
+        coverage = replace(coverage, db_now=min(coverage.db_now, window.until))
         rules = link_rules()
         longest = max(
             timeout_for(c, n) for c, n in zip(registry.frame["command"], registry.frame["jobname"], strict=True)
@@ -660,6 +698,11 @@ def _failed(job: str, window: Window, failed: Fetched, severity: Severity, fetch
     )
 
 
+def job_threshold(severity: Severity) -> str:
+    """The per-job severity rule the count checks follow (the check's own levels are generic)."""
+    return f"> 0회 · 진행 중 {severity.value} / 회복됨 P3 (ongoing: the job's {severity.value}; recovered: P3)"
+
+
 def run_findings(result: JobRuns, severity: Severity) -> tuple[Finding, ...]:
     """HTTP failures behind 'succeeded' and cron failures: ongoing (latest judged run failed) or recovered."""
     out: list[Finding] = []
@@ -682,7 +725,10 @@ def run_findings(result: JobRuns, severity: Severity) -> tuple[Finding, ...]:
                 )
             )
             continue
-        found = checks.evaluate(check, len(bad), subject=result.job, evidence=_evidence(runs, bad))
+        found = replace(
+            checks.evaluate(check, len(bad), subject=result.job, evidence=_evidence(runs, bad)),
+            threshold=job_threshold(severity),
+        )
         if bad:
             ongoing = latest in kinds
             by_kind = pd.Series([outcomes[i].value for i in bad]).value_counts().to_dict()
@@ -729,6 +775,11 @@ class SecretComparison:
     detail: str
     finding: Finding
     timings: tuple[QueryTiming, ...] = field(default_factory=tuple)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """What a page records (Page.measure reads `findings`)."""
+        return (self.finding,)
 
     @property
     def table(self) -> pd.DataFrame:

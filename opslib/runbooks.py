@@ -107,8 +107,22 @@ def _validate_payments(values: Mapping[str, Any]) -> None:
         raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
 
 
+def _validate_cron(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    from opslib.dispatcher import EDGE_SECRET_ENV, normalise_digest
+
+    job = str(values.get("action_job", "scheduled-dispatcher") or "")
+    if not job.strip():
+        raise ConfigError("parameter action_job must name a pg_cron job (e.g. scheduled-dispatcher)")
+    edge = os.environ.get(EDGE_SECRET_ENV)
+    if edge and normalise_digest(edge) is None:
+        # the digest comes from the environment, never a parameter; a malformed one is still bad input
+        raise ConfigError(f"${EDGE_SECRET_ENV} is set but is not a 64-character hex SHA-256 digest")
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
+    "cron": Runbook("cron", "§3-F", "크론/스케줄 잡 장애 (Cron)", _validate_cron),
 }
 
 

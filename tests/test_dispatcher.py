@@ -282,6 +282,20 @@ def test_job_runs_ongoing_401_is_critical_at_the_jobs_severity(contract_db) -> N
     assert http.outcome is Outcome.CRITICAL and http.severity is Severity.P1 and http.value == 3
 
 
+def test_outcomes_are_judged_as_of_the_window_end(contract_db) -> None:
+    """A post-mortem window ending 10 s after a run: its missing answer is PENDING then, not NO_RESPONSE."""
+    now = _exec(contract_db.admin, "SELECT now()")[0][0]
+    at = now - timedelta(minutes=5)
+    _edge_run(contract_db.admin, "scheduled-dispatcher", at, None)
+    with db.read_only(contract_db.reader, "cron") as conn:
+        then = dispatcher.job_runs(
+            conn, "scheduled-dispatcher", Window(at - timedelta(minutes=1), at + timedelta(seconds=10))
+        )
+        later = dispatcher.job_runs(conn, "scheduled-dispatcher", Window(at - timedelta(minutes=1), now))
+    assert _outcomes(then.runs) == [RunOutcome.PENDING]
+    assert _outcomes(later.runs) == [RunOutcome.NO_RESPONSE]
+
+
 def test_job_runs_on_an_empty_contract_database(contract_db) -> None:
     now = datetime.now(UTC)
     with db.read_only(contract_db.reader, "cron") as conn:

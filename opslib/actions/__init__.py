@@ -35,6 +35,7 @@ class ActionRequest:
     wi_id: str = ""
     operator: str = ""  # admin auth.users id (uuid) or a name
     undo: bool = False
+    target: str = ""  # what the action acts on, when it is not fixed (cron: the job name)
 
     @property
     def operator_uuid(self) -> str:
@@ -186,7 +187,7 @@ def register(
 
 def dry_run(conn: Connection, name: str, **request: Any) -> ActionOutcome:
     """The plan of an action on an already-open (read-only) session: what a page shows, never writes."""
-    from opslib.actions import banner, killswitch  # noqa: F401  # registers the actions
+    from opslib.actions import banner, cron_jobs, killswitch  # noqa: F401  # registers the actions
 
     if name not in PLANS:
         raise ActionRefused(f"unknown action {name!r}: choose one of {', '.join(sorted(PLANS))}")
@@ -203,10 +204,11 @@ def perform(
     operator: str = "",
     undo: bool = False,
     database_url: str | None = None,
+    target: str = "",
 ) -> ActionOutcome:
-    from opslib.actions import banner, killswitch  # noqa: F401  # registers the actions
+    from opslib.actions import banner, cron_jobs, killswitch  # noqa: F401  # registers the actions
 
     if name not in ACTIONS:
         raise ActionRefused(f"unknown action {name!r}: choose one of {', '.join(sorted(ACTIONS))}")
-    request = ActionRequest(reason=reason, wi_id=wi_id, operator=operator, undo=undo)
+    request = ActionRequest(reason=reason, wi_id=wi_id, operator=operator, undo=undo, target=target)
     return ACTIONS[name](request, confirm=confirm, database_url=database_url)

@@ -36,7 +36,7 @@ CROSS JOIN LATERAL (
   UNION ALL
   -- payment-reconcile: 03:30 KST (18:30 UTC) every night
   SELECT d, 181, date_trunc('day', p.t0) + d * interval '1 day' + interval '18 hours 30 minutes 400 milliseconds',
-         'payment-reconcile', 'POST', 200, 20000 + floor(70000 * s_rnd(d, 182))::int,
+         'payment-reconcile', 'POST', 200, 20000 + floor(25000 * s_rnd(d, 182))::int,  -- within 60 s timeout
          300 + floor(600 * s_rnd(d, 183))::int, 'payment-reconcile@v12'
   FROM generate_series(0, (SELECT days FROM s_params)) d
   UNION ALL

@@ -93,3 +93,55 @@ END $$;
 REVOKE ALL ON FUNCTION opsbook.cron_secret_sha256() FROM PUBLIC;
 GRANT USAGE ON SCHEMA opsbook TO opsbook_reader;
 GRANT EXECUTE ON FUNCTION opsbook.cron_secret_sha256() TO opsbook_reader;
+
+-- cron actions
+-- Run a pg_cron job once now, and pause/resume one, as the job's owner would: pg_cron's own
+-- cron.alter_job only lets the job's owner (postgres) change it, and the job's command needs
+-- the owner's rights (invoke_edge_function is not granted to anyone else). Each function takes
+-- a job NAME and does exactly one thing to that job: run its stored command text, or set
+-- active. SECURITY DEFINER with a fixed search_path; EXECUTE for opsbook_actor only. The
+-- actor writes the admin_audit_log row in the same transaction (opslib/actions/cron_jobs.py).
+-- Production: run as postgres (the owner of the jobs).
+CREATE OR REPLACE FUNCTION opsbook.run_cron_job_once(p_jobname text)
+RETURNS TABLE (jobid bigint, command text, request_id bigint, rows_affected bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+  v_job cron.job%ROWTYPE;
+  v_req bigint;
+  v_rows bigint;
+BEGIN
+  SELECT * INTO v_job FROM cron.job j WHERE j.jobname = p_jobname;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no pg_cron job named %', p_jobname;
+  END IF;
+  IF v_job.command ~* 'invoke_edge_function|net\.http_(post|get)' THEN
+    -- an Edge job's command is one SELECT returning the pg_net request id
+    EXECUTE v_job.command INTO v_req;
+    v_rows := 1;
+  ELSE
+    EXECUTE v_job.command;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+  END IF;
+  RETURN QUERY SELECT v_job.jobid, v_job.command, v_req, v_rows;
+END $$;
+
+CREATE OR REPLACE FUNCTION opsbook.set_cron_job_active(p_jobname text, p_active boolean)
+RETURNS TABLE (jobid bigint, was_active boolean, active boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_job cron.job%ROWTYPE;
+BEGIN
+  SELECT * INTO v_job FROM cron.job j WHERE j.jobname = p_jobname FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no pg_cron job named %', p_jobname;
+  END IF;
+  IF v_job.active IS DISTINCT FROM p_active THEN
+    PERFORM cron.alter_job(v_job.jobid, active := p_active);
+  END IF;
+  RETURN QUERY SELECT v_job.jobid, v_job.active, (SELECT j.active FROM cron.job j WHERE j.jobid = v_job.jobid);
+END $$;
+
+REVOKE ALL ON FUNCTION opsbook.run_cron_job_once(text), opsbook.set_cron_job_active(text, boolean) FROM PUBLIC;
+GRANT USAGE ON SCHEMA opsbook, cron TO opsbook_actor;
+GRANT SELECT ON cron.job TO opsbook_actor;
+GRANT EXECUTE ON FUNCTION opsbook.run_cron_job_once(text), opsbook.set_cron_job_active(text, boolean) TO opsbook_actor;
