@@ -21,7 +21,14 @@ database: --database-url, else $OPSBOOK_DATABASE_URL, else the embedded demo dat
 
 
 # The guarded write actions (opslib.actions registers them; named here so the CLI needs no import).
-ACTION_NAMES = ("payments-kill-switch", "payments-maintenance-banner")
+ACTION_NAMES = (
+    "payments-kill-switch",
+    "payments-maintenance-banner",
+    "messages-kill-switch",
+    "messages-notice-banner",
+    "trigger-scheduled-dispatcher",
+    "release-stuck-messages",
+)
 
 
 def _exit_codes():  # -> type[ExitCode]
@@ -169,6 +176,15 @@ def build_parser() -> argparse.ArgumentParser:
     act.add_argument("--wi", metavar="WI-ID", default="", help="work item id for the audit row")
     act.add_argument("--operator", default="", help="who is acting (admin user id or name) for the audit row")
     act.add_argument("--undo", action="store_true", help="reverse the action (kill switch back on / banner off)")
+    act.add_argument(
+        "-o",
+        "--option",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="an action's own input, e.g. -o lock_age_minutes 15 (release-stuck-messages), -o batch 200",
+    )
     act.add_argument(
         "--database-url",
         metavar="URL",
@@ -379,6 +395,7 @@ def _cmd_action(args: argparse.Namespace) -> int:
         operator=args.operator,
         undo=args.undo,
         database_url=args.database_url,
+        options=dict(args.option),
     )
     print(outcome.describe())
     return 0

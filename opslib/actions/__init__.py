@@ -33,6 +33,12 @@ class ActionRequest:
     wi_id: str = ""
     operator: str = ""  # admin auth.users id (uuid) or a name
     undo: bool = False
+    # An action's own inputs as (name, value) pairs, e.g. (("lock_age_minutes", 10),): hashable,
+    # so a page's dry-run can be prefetched and matched like any other step.
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def option(self, name: str, default: Any) -> Any:
+        return dict(self.options).get(name, default)
 
     @property
     def operator_uuid(self) -> str:
@@ -153,10 +159,14 @@ def register(
     return deco
 
 
+def _load() -> None:
+    """Importing an action's module registers it."""
+    from opslib.actions import banner, dispatcher_trigger, killswitch, release_stuck  # noqa: F401
+
+
 def dry_run(conn: Connection, name: str, **request: Any) -> ActionOutcome:
     """The plan of an action on an already-open (read-only) session: what a page shows, never writes."""
-    from opslib.actions import banner, killswitch  # noqa: F401  # registers the actions
-
+    _load()
     if name not in PLANS:
         raise ActionRefused(f"unknown action {name!r}: choose one of {', '.join(sorted(PLANS))}")
     return PLANS[name](conn, ActionRequest(**request))
@@ -171,10 +181,12 @@ def perform(
     operator: str = "",
     undo: bool = False,
     database_url: str | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> ActionOutcome:
-    from opslib.actions import banner, killswitch  # noqa: F401  # registers the actions
-
+    _load()
     if name not in ACTIONS:
         raise ActionRefused(f"unknown action {name!r}: choose one of {', '.join(sorted(ACTIONS))}")
-    request = ActionRequest(reason=reason, wi_id=wi_id, operator=operator, undo=undo)
+    request = ActionRequest(
+        reason=reason, wi_id=wi_id, operator=operator, undo=undo, options=tuple(sorted((options or {}).items()))
+    )
     return ACTIONS[name](request, confirm=confirm, database_url=database_url)

@@ -33,3 +33,11 @@ GRANT UPDATE (enabled, metadata, updated_by) ON public.feature_flags TO opsbook_
 GRANT INSERT ON public.banners, public.admin_audit_log TO opsbook_actor;
 GRANT UPDATE (is_active, ends_at) ON public.banners TO opsbook_actor;
 GRANT EXECUTE ON FUNCTION auth.uid(), auth.role() TO opsbook_actor;
+
+-- messaging actions (§3-C): scheduled-dispatch kill switch and notice banner (the grants above),
+-- a manual scheduled-dispatcher run through invoke_edge_function() (SECURITY DEFINER: it reads the
+-- Vault secret itself, the actor never can), and stuck 'processing' messages back to 'pending'.
+GRANT SELECT ON public.messages TO opsbook_actor;
+GRANT UPDATE (scheduled_status, locked_by, locked_at) ON public.messages TO opsbook_actor;
+GRANT EXECUTE ON FUNCTION public.invoke_edge_function(text, jsonb, int) TO opsbook_actor;
+GRANT EXECUTE ON FUNCTION public.is_feature_enabled(text) TO opsbook_actor;
