@@ -51,7 +51,9 @@ class RlsCheck:
 
 def normalise(expr: str | None) -> str | None:
     """pg_policies' deparsed expression without layout: lower case, no whitespace or parentheses."""
-    return None if expr is None else re.sub(r"[\s()]", "", expr.lower())
+    if not isinstance(expr, str):  # None, or NaN where pandas filled a missing expression
+        return None
+    return re.sub(r"[\s()]", "", expr.lower())
 
 
 @cache

@@ -65,6 +65,8 @@ def insert_finding(writes: Fetched, usual: float | None) -> Finding:
             check, None, detail=f"이전 {PREVIOUS_DAYS}일 같은 시간대 메시지 작성 없음: 비교 불가 (inserts now {now})"
         )
     detail = f"작성 {now}건 (평소 중앙값 {usual:g}건) · 발송 처리 {sent}건 · 이전 {PREVIOUS_DAYS}일 같은 시간대와 비교"
+    if usual < check.min_sample:
+        detail += f" · 평소 {usual:g}건 < {check.min_sample}건: 판단 보류 (too few usual writes to judge a drop)"
     # the "sample" is the usual volume: a quiet hour's usual 3 inserts cannot show a drop
     return checks.evaluate(check, pct(now, usual), sample=int(usual), detail=detail, evidence=evidence(writes.frame))
 
