@@ -107,8 +107,24 @@ def _validate_payments(values: Mapping[str, Any]) -> None:
         raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
 
 
+def _validate_messaging(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    from opslib.actions.release_stuck import MIN_LOCK_AGE
+
+    if int(values.get("stuck_lock_minutes", 10)) < MIN_LOCK_AGE:
+        raise ConfigError(
+            f"parameter stuck_lock_minutes must be at least {MIN_LOCK_AGE} minutes "
+            "(a younger lock may belong to a dispatcher run still working)"
+        )
+    if int(values.get("exit_hold_minutes", 5)) <= 0:
+        raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
+    if values.get("realtime_restart_at"):
+        timewindow.parse_instant(str(values["realtime_restart_at"]), name="realtime_restart_at")
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
+    "messaging": Runbook("messaging", "§3-C", "메시지/리얼타임 장애 (Messaging)", _validate_messaging),
 }
 
 

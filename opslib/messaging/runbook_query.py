@@ -25,6 +25,11 @@ class RunbookQuery:
     sentence: str
     timings: tuple[QueryTiming, ...]
 
+    @property
+    def markdown(self) -> str:
+        """The query as the runbook prints it, as a SQL block."""
+        return f"```sql\n{self.sql}\n```"
+
 
 def runbook_backlog(conn: Connection, until: datetime) -> RunbookQuery:
     """Run OPS_RUNBOOK §3-C 트리아지 3's query as written, and the page's backlog at `until`."""
