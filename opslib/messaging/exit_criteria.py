@@ -2,8 +2,10 @@
 
 Judged per minute over the last half hour. A minute is good when
   * the backlog at its end is under the §4-E warning line (50);
-  * no message due in it was sent (or is still unsent) more than one cron period (+30 s) late:
-    pg_cron runs the dispatcher every minute, so up to 60 s after the due time is by design;
+  * no message was sent in it more than one cron period (+30 s) after it was due, and none is
+    still waiting at its end that long after its due time (pg_cron runs the dispatcher every
+    minute, so up to 60 s after the due time is by design; a message left waiting keeps every
+    minute bad until it goes out, not only the minute it was due in);
   * inbox rows delivered in it reached fans within 2 s of the dispatcher sending (P95 of
     delivered_at - sent_at), when anything was delivered;
   * Realtime's delivery latency P95 in it is under 2 s, when it reported at least 3 latencies.
@@ -55,9 +57,12 @@ def bucket_failures(row: dict[str, object], latency_line: float, late_after_s: f
     backlog = int(row.get("backlog_end") or 0)  # type: ignore[call-overload]
     if backlog > BACKLOG_LINE:
         out.append(f"백로그 {backlog}건 > {BACKLOG_LINE}")
-    late = int(row.get("late") or 0)  # type: ignore[call-overload]
+    late = int(row.get("late_sent") or 0)  # type: ignore[call-overload]
     if late:
         out.append(f"{late_after_s:.0f}초 넘게 늦은 발송 {late}건")
+    waiting = int(row.get("late_waiting") or 0)  # type: ignore[call-overload]
+    if waiting:
+        out.append(f"{late_after_s:.0f}초 넘게 기다리는 메시지 {waiting}건")
     p95 = number(row.get("delivery_p95_ms"))
     if int(row.get("deliveries") or 0) and p95 is not None and p95 >= latency_line:  # type: ignore[call-overload]
         out.append(f"전달 지연 P95 {p95 / 1000:.1f}초")

@@ -1,8 +1,10 @@
 -- name: exit_buckets
 -- section: §3-C 종료 조건 (메시지 전달 지연 < 2초, 5분 연속 유지), §4-E 백로그 / Realtime 지연
 -- Per bucket of [since, until):
---   due / late:        messages due in the bucket, and those sent more than :late_after after their
---                      due time (or still unsent once that much time has passed by :until);
+--   due:               messages due in the bucket;
+--   late_sent:         messages sent in the bucket more than :late_after after their due time;
+--   late_waiting:      messages still unsent at the bucket's end more than :late_after after their
+--                      due time (a message left waiting keeps every later minute bad, not only its own);
 --   backlog_end:       messages overdue and not yet sent at the bucket's end: pending now (partial
 --                      index) or sent after the bucket ended (messages_sent_idx);
 --   deliveries:        inbox rows delivered in the bucket for messages sent in the range, and the
@@ -47,8 +49,11 @@ rt AS (
 SELECT b.bucket_start, b.bucket_end,
        (SELECT count(*) FROM due x WHERE x.due_at >= b.bucket_start AND x.due_at < b.bucket_end)::bigint AS due,
        (SELECT count(*) FROM due x
-         WHERE x.due_at >= b.bucket_start AND x.due_at < b.bucket_end
-           AND coalesce(x.sent_at, :until) - x.due_at > :late_after)::bigint AS late,
+         WHERE x.sent_at >= b.bucket_start AND x.sent_at < b.bucket_end
+           AND x.sent_at - x.due_at > :late_after)::bigint AS late_sent,
+       (SELECT count(*) FROM due x
+         WHERE x.due_at < b.bucket_end - :late_after
+           AND (x.sent_at IS NULL OR x.sent_at >= b.bucket_end))::bigint AS late_waiting,
        (SELECT count(*) FROM due x
          WHERE x.due_at < b.bucket_end AND (x.sent_at IS NULL OR x.sent_at >= b.bucket_end))::bigint AS backlog_end,
        (SELECT count(*) FROM delivered x
