@@ -98,7 +98,11 @@ def test_the_runbook_query_is_shown_verbatim_with_its_answer(page_run):
     assert "scheduled_status = &#x27;pending&#x27;" in report or "scheduled_status = 'pending'" in report
     assert "AND scheduled_at &lt; NOW()" in report or "AND scheduled_at < NOW()" in report
     backlog = next(f for f in result.findings if f.check == "messaging.scheduled_backlog")
-    assert f"런북 쿼리 답 (NOW() 기준): {backlog.value}건" in report, "at the data's end, NOW() gives the same answer"
+    answer = re.search(r"런북 쿼리 답 \(NOW\(\) 기준\): (\d+)건", report)
+    assert answer, "the verbatim query's answer is on the page"
+    # NOW() is later than the data's end: posts scheduled since then are due too, none went out
+    assert int(answer.group(1)) >= int(backlog.value)
+    assert f"측정 구간 끝 {backlog.detail[:9]}" in report or "측정 구간 끝" in report
 
 
 def test_dry_runs_of_the_mitigations_are_on_the_page(page_run):
@@ -158,6 +162,40 @@ def test_no_secret_reaches_the_bundle(page_run, seeded):
     assert secret
     for p in result.folder.iterdir():
         assert secret.encode() not in p.read_bytes(), p.name
+
+
+def _vault_digest(seeded, scenario: str) -> str:
+    s = seeded(scenario)
+    with psycopg.connect(s.db.admin) as conn:
+        return conn.execute("SELECT sha256_hex FROM opsbook.cron_secret_sha256()").fetchone()[0]
+
+
+@pytest.mark.parametrize(("edge", "status", "outcome"), [("same", "MATCH", "OK"), ("other", "MISMATCH", "CRITICAL")])
+def test_cron_secret_digests_are_compared_never_shown(seeded, tmp_path, monkeypatch, edge, status, outcome):
+    import hashlib
+
+    s = seeded("dispatcher_secret_mismatch")
+    vault = _vault_digest(seeded, "dispatcher_secret_mismatch")
+    digest = vault if edge == "same" else hashlib.sha256(b"a-rotated-secret").hexdigest()
+    monkeypatch.setenv("OPSBOOK_EDGE_CRON_SECRET_SHA256", digest)
+    result = runner.run("messaging", {"until": s.as_of.isoformat()}, database_url=s.db.reader, out_dir=tmp_path)
+    assert result.error is None, result.error
+    found = next(f for f in result.findings if f.check == "cron.secret_digest")
+    assert found.outcome.value == outcome
+    report = (result.folder / "messaging.html").read_text(encoding="utf-8")
+    assert ("다이제스트가 같음" in report) is (status == "MATCH")
+    assert ("다이제스트가 다름" in report) is (status == "MISMATCH")
+    for p in result.folder.iterdir():
+        data = p.read_text(encoding="utf-8", errors="replace")
+        assert vault not in data and digest not in data, f"{p.name} holds a whole digest"
+
+
+def test_without_the_edge_digest_the_page_says_what_it_needs(page_run):
+    result = page_run("dispatcher_secret_mismatch")
+    found = next(f for f in result.findings if f.check == "cron.secret_digest")
+    assert found.outcome is Outcome.NOT_EVALUATED
+    report = (result.folder / "messaging.html").read_text(encoding="utf-8")
+    assert "OPSBOOK_EDGE_CRON_SECRET_SHA256" in report
 
 
 def test_empty_contract_database_gives_a_clean_verdict(contract_db, tmp_path):

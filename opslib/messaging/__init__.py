@@ -8,7 +8,7 @@ instead of stopping the page.
 """
 
 from opslib.messaging.detection import Backlog, Detection, detect
-from opslib.messaging.dispatch import DispatcherLayer, dispatcher_layer
+from opslib.messaging.dispatch import CronSecretCheck, DispatcherLayer, cron_secret, dispatcher_layer
 from opslib.messaging.exit_criteria import ExitCondition, exit_condition
 from opslib.messaging.layers import Layer, LayerSplit, split_layers
 from opslib.messaging.postmortem import Impact, impact
@@ -20,6 +20,7 @@ from opslib.messaging.writes import WriteLayer, write_layer
 
 __all__ = [
     "Backlog",
+    "CronSecretCheck",
     "Detection",
     "DispatcherLayer",
     "ExitCondition",
@@ -33,6 +34,7 @@ __all__ = [
     "RlsCheck",
     "RunbookQuery",
     "WriteLayer",
+    "cron_secret",
     "detect",
     "dispatcher_layer",
     "exit_condition",

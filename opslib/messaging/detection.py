@@ -103,7 +103,8 @@ def backlog_finding(fetched: Fetched, backlog: Backlog) -> Finding:
     detail = f"{kst(backlog.at, '%H:%M KST')} 기준 미발송 {backlog.overdue}건"
     if backlog.overdue:
         detail += (
-            f" · 가장 오래된 것 {age_text(backlog.oldest_age_s)} 지남 (due {kst(backlog.oldest_due, '%m-%d %H:%M KST')})"
+            f" · 가장 오래된 것 {age_text(backlog.oldest_age_s)} 지남"
+            f" (due {kst(backlog.oldest_due, '%m-%d %H:%M KST')})"
             f" · 유료 {backlog.paid}건 · 보낸 사람 {backlog.senders}명"
         )
         if backlog.send_now:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from opslib import checks
+from opslib import checks, dispatcher
 from opslib.display import evidence, for_display
 from opslib.fetch import Fetched, QueryTiming, fetch, timings
 from opslib.measures import first_value, join_counts, pct, total
@@ -36,6 +36,8 @@ class DispatcherLayer:
 
     window: Window
     stuck_lock_minutes: int
+    cron_runs: pd.DataFrame  # the job's pg_cron runs with their real HTTP outcome (KST, masked)
+    cron_outcomes: pd.DataFrame  # outcome, runs: how many runs ended how (a 'succeeded' run can hide a 401)
     function_status: pd.DataFrame  # bucket_start (KST), status_class, invocations (long, for a stacked chart)
     function_totals: pd.DataFrame  # status_class, invocations, share_pct
     last_invocation: datetime | None
@@ -49,6 +51,7 @@ class DispatcherLayer:
 
 def dispatcher_layer(conn: Connection, window: Window, stuck_lock_minutes: int = 10) -> DispatcherLayer:
     """Measure the dispatcher layer over the window; locks older than stuck_lock_minutes are stuck."""
+    runs = dispatcher.job_runs(conn, FUNCTION, window)
     status = fetch(conn, "common.function_status", {"function_name": FUNCTION, **window.params(), "bucket": BUCKET})
     drain = fetch(conn, "common.function_drain", window.params())
     stuck = fetch(
@@ -64,6 +67,7 @@ def dispatcher_layer(conn: Connection, window: Window, stuck_lock_minutes: int =
     last = status.frame["last_at"].max() if status.ok and not status.frame.empty else None
     last_at = pd.Timestamp(last).to_pydatetime() if last is not None and not pd.isna(last) else None
     findings = [
+        *runs.findings,
         *function_findings(status, totals, drain, window, last_at),
         stuck_finding(stuck, stuck_lock_minutes),
         retries_finding(retries),
@@ -73,6 +77,10 @@ def dispatcher_layer(conn: Connection, window: Window, stuck_lock_minutes: int =
     return DispatcherLayer(
         window=window,
         stuck_lock_minutes=stuck_lock_minutes,
+        cron_runs=runs.table,
+        cron_outcomes=pd.DataFrame(
+            [{"outcome": o.value, "runs": n} for o, n in runs.counts.items() if n], columns=["outcome", "runs"]
+        ),
         function_status=for_display(status.frame.drop(columns=["last_at"], errors="ignore")),
         function_totals=totals,
         last_invocation=last_at,
@@ -81,7 +89,7 @@ def dispatcher_layer(conn: Connection, window: Window, stuck_lock_minutes: int =
         kill_switch=for_display(flag.frame),
         kill_switch_on=None if enabled is None else bool(enabled),
         findings=tuple(findings),
-        timings=timings(status, drain, stuck, retries, backlog, flag),
+        timings=(*runs.timings, *timings(status, drain, stuck, retries, backlog, flag)),
     )
 
 
@@ -169,7 +177,10 @@ def retries_finding(retries: Fetched) -> Finding:
     )
     if n:
         top = frame.iloc[0]
-        detail += f" · 가장 많은 오류: {top['last_dispatch_error']} ({int(top['messages'])}건, 최대 {int(top['max_attempts'])}회)"
+        detail += (
+            f" · 가장 많은 오류: {top['last_dispatch_error']}"
+            f" ({int(top['messages'])}건, 최대 {int(top['max_attempts'])}회)"
+        )
     return checks.evaluate(check, n, detail=detail, evidence=evidence(frame))
 
 
@@ -182,7 +193,8 @@ def kill_switch_finding(flag: Fetched, backlog: Fetched) -> Finding:
         return checks.error(check, "kill switch query returned no row")
     changed = row.get("last_change_at")
     when = (
-        f" · 마지막 변경 {kst(pd.Timestamp(changed).to_pydatetime(), '%m-%d %H:%M KST')} ({row.get('last_change_action')})"
+        f" · 마지막 변경 {kst(pd.Timestamp(changed).to_pydatetime(), '%m-%d %H:%M KST')}"
+        f" ({row.get('last_change_action')})"
         if changed is not None and not pd.isna(changed)
         else ""
     )
@@ -211,3 +223,35 @@ def _ok(check: checks.Check, detail: str) -> Finding:
         value=0,
         detail=detail,
     )
+
+
+@dataclass(frozen=True)
+class CronSecretCheck:
+    """§3-C 최소 완화 "dispatcher 401": Vault cron_secret vs Edge CRON_SECRET, by SHA-256 digest only."""
+
+    status: str  # MATCH | MISMATCH | VAULT_MISSING | NOT_EVALUATED | ERROR
+    table: pd.DataFrame  # side, sha256 prefix (8 characters), updated_at
+    sentence: str
+    findings: tuple[Finding, ...]
+    timings: tuple[QueryTiming, ...]
+
+
+def cron_secret(conn: Connection) -> CronSecretCheck:
+    """Compare the two digests (opslib.dispatcher); neither secret is read, only prefixes are shown.
+
+    Credentials: the Vault side needs EXECUTE on opsbook.cron_secret_sha256() (a SECURITY DEFINER
+    function shipped in opslib/sql/roles.sql; the reader has nothing on vault); the Edge side is the
+    digest Supabase's Management API lists for CRON_SECRET, in $OPSBOOK_EDGE_CRON_SECRET_SHA256.
+    """
+    compared = dispatcher.compare_cron_secret(
+        conn, severity=checks.get("messaging.dispatcher_errors").critical_severity
+    )
+    sentences = {
+        "MATCH": "Vault cron_secret과 Edge CRON_SECRET의 다이제스트가 같음: 401의 원인은 시크릿이 아님 (digests match)",
+        "MISMATCH": "다이제스트가 다름: Vault cron_secret ↔ Edge CRON_SECRET 불일치 → 한쪽 값을 다른 쪽에 즉시 맞춤 "
+        "(cron.md; digests differ: set one to the other)",
+        "VAULT_MISSING": "Vault에 cron_secret이 없음: invoke_edge_function이 빈 헤더를 보냄 (no cron_secret in Vault)",
+    }
+    status = compared.status.value
+    sentence = sentences.get(status, f"비교 못함 (not compared): {compared.detail}")
+    return CronSecretCheck(status, compared.table, sentence, (compared.finding,), compared.timings)

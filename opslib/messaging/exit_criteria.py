@@ -167,7 +167,8 @@ def exit_sentence(
                 " · 조용한 구간: 예정 발송/전달/Realtime 지연 표본 없음, 백로그로만 판단 (quiet: judged on the backlog)"
             )
     if met:
-        return f"종료 조건 충족: {kst(since, '%H:%M KST')} 이후 {held:.0f}분 유지 (≥ {hold}분) (met since {kst(since, '%H:%M KST')}){quiet}"
+        at = kst(since, "%H:%M KST")
+        return f"종료 조건 충족: {at} 이후 {held:.0f}분 유지 (≥ {hold}분) (met since {at}){quiet}"
     if span_problem:
         return f"미충족: {span_problem} (not met over the held span){quiet}"
     if since is not None:

@@ -57,7 +57,8 @@ def impact(conn: Connection, window: Window) -> Impact:
         + (f" (+ followers 대상 {followers}건은 팔로워 수 미상)" if followers else ""),
         f"- 최장 지연 (longest delay): **{age_text(longest)}**",
         f"- 유료 메시지 (paid messages affected): **{paid:,}건**",
-        f"- 첫 지연 메시지 예정 시각 (first late message due): {kst(first_due, '%m-%d %H:%M KST') if first_due else '-'}",
+        "- 첫 지연 메시지 예정 시각 (first late message due): "
+        + (kst(first_due, "%m-%d %H:%M KST") if first_due else "-"),
     ]
     if not late:
         lines = ["- 늦은 메시지 없음 (no message late in the window)"]

@@ -6,7 +6,8 @@ rejected): net._http_response status 401, function_edge_logs 401. Nothing is cla
 baseline's messages due since then stay pending, undelivered, and a burst of scheduled messages
 (posts and one-to-one messages, half of them paid) piles up behind them, past 200.
 
-Ground truth: messaging.scheduled_backlog P0, messaging.dispatcher_errors P0.
+Ground truth: messaging.scheduled_backlog P0, messaging.dispatcher_errors P0, and the job's runs
+failing behind 'succeeded' (cron.http_failures, the job's severity P1, from opslib.dispatcher).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ SCENARIO = register(
         expected=(
             Expected("messaging.scheduled_backlog", Severity.P0),
             Expected("messaging.dispatcher_errors", Severity.P0),
+            Expected("cron.http_failures", Severity.P1, "scheduled-dispatcher"),
         ),
         stage=None,
         inject=inject,
