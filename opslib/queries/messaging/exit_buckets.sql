@@ -26,10 +26,14 @@ sent AS (
   WHERE m.sent_at >= :since AND m.sent_at < :until
 ),
 waiting AS (
+  -- one branch per status: each reads its own partial index (an IN list would read neither)
   SELECT m.id, coalesce(m.scheduled_at, m.created_at) AS due_at, NULL::timestamptz AS sent_at
   FROM public.messages m
-  WHERE m.scheduled_status IN ('pending', 'processing')
-    AND coalesce(m.scheduled_at, m.created_at) < :until
+  WHERE m.scheduled_status = 'pending' AND coalesce(m.scheduled_at, m.created_at) < :until
+  UNION ALL
+  SELECT m.id, coalesce(m.scheduled_at, m.created_at), NULL::timestamptz
+  FROM public.messages m
+  WHERE m.scheduled_status = 'processing' AND coalesce(m.scheduled_at, m.created_at) < :until
 ),
 due AS (
   SELECT * FROM sent UNION ALL SELECT * FROM waiting

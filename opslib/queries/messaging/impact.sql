@@ -12,8 +12,12 @@ WITH late AS (
   SELECT m.id, m.sender_id, m.audience, m.recipient_id, m.price_dt, m.scheduled_status,
          coalesce(m.scheduled_at, m.created_at) AS due_at, m.sent_at
   FROM public.messages m
-  WHERE m.scheduled_status IN ('pending', 'processing')
-    AND coalesce(m.scheduled_at, m.created_at) < :until - :late_after
+  WHERE m.scheduled_status = 'pending' AND coalesce(m.scheduled_at, m.created_at) < :until - :late_after
+  UNION ALL
+  SELECT m.id, m.sender_id, m.audience, m.recipient_id, m.price_dt, m.scheduled_status,
+         coalesce(m.scheduled_at, m.created_at), m.sent_at
+  FROM public.messages m
+  WHERE m.scheduled_status = 'processing' AND coalesce(m.scheduled_at, m.created_at) < :until - :late_after
   UNION ALL
   SELECT m.id, m.sender_id, m.audience, m.recipient_id, m.price_dt, m.scheduled_status,
          coalesce(m.scheduled_at, m.created_at), m.sent_at
