@@ -80,16 +80,20 @@ def settle(name: str) -> None:
     print(f"   VACUUM and CHECKPOINT before measuring: {time.perf_counter() - t0:.1f} s")
 
 
-def run_page(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
+def run_page(
+    name: str, as_of: str, runs: int, out: Path, runbook: str = "payments", notebooks: Path | None = None
+) -> dict[str, float]:
     cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
+    env = {**os.environ, **({"OPSBOOK_NOTEBOOKS": str(notebooks)} if notebooks else {})}
     walls, peaks, inner = [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [*OPSBOOK, "run", "payments", "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
+            [*OPSBOOK, "run", runbook, "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
             capture_output=True,
             text=True,
+            env=env,
         )
         walls.append(time.perf_counter() - t0)
         folder = Path(next(line.split(": ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("evidence:")))
@@ -103,8 +107,9 @@ def run_page(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
         "in_runner_median_s": statistics.median(inner),
         "kernel_peak_rss_mib": max(peaks),
     }
+    what = f"{runbook} (trivial floor notebook)" if notebooks else runbook
     print(
-        f"   opsbook run payments ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
+        f"   opsbook run {what} ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
         f"min {figures['wall_min_s']:.2f} s; kernel peak RSS {figures['kernel_peak_rss_mib']:.0f} MiB"
     )
     return figures
@@ -149,6 +154,74 @@ def plans(name: str, as_of: str) -> dict[str, str]:
     return {p.query: p.plan_class for p in found}
 
 
+def floor_notebooks(runbook: str) -> Path:
+    """A folder holding a trivial `<runbook>.ipynb`: the page's parameters cell, open_page, finish.
+
+    `opsbook run` of it costs what every page pays whatever it measures (process, kernel, imports,
+    the page's header and visibility check, the bundle): the floor a page's own steps add to.
+    """
+    import nbformat
+
+    from opslib import runbooks
+
+    real = nbformat.read(runbooks.notebooks_dir() / f"{runbook}.ipynb", as_version=4)
+    params = next(c for c in real.cells if "parameters" in c.metadata.get("tags", []))
+    body = (
+        "from opslib import page\n"
+        f"book = page.open_page({runbook!r}, environment=environment, since=since, until=until, "
+        "window_minutes=window_minutes, wi_id=wi_id)\n"
+        "book.finish()"
+    )
+    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell(body)], metadata=real.metadata)
+    folder = HOME / f"floor-{runbook}"
+    folder.mkdir(exist_ok=True)
+    nbformat.write(nb, folder / f"{runbook}.ipynb")
+    return folder
+
+
+def page_over_floor(name: str, as_of: str, runs: int, out: Path, runbook: str) -> None:
+    """The trivial floor, then the page, on the same database: their difference and ratio."""
+    floor = run_page(name, as_of, runs, out, runbook, floor_notebooks(runbook))
+    full = run_page(name, as_of, runs, out, runbook)
+    extra = full["wall_median_s"] - floor["wall_median_s"]
+    ratio = full["wall_median_s"] / floor["wall_median_s"]
+    print(
+        f"   {runbook} page minus floor: {extra:.2f} s ({ratio:.2f}x the floor); "
+        f"kernel peak RSS {full['kernel_peak_rss_mib']:.0f} vs {floor['kernel_peak_rss_mib']:.0f} MiB"
+    )
+
+
+def messaging_plans(name: str, as_of: str) -> None:
+    from datetime import datetime, timedelta
+
+    until = datetime.fromisoformat(as_of)
+    with db.read_only(embedded.url(name, user=embedded.READER_ROLE), "bench") as conn:
+        found = explain.explain_domain(
+            conn,
+            "messaging",
+            until - timedelta(hours=1),
+            until,
+            {
+                "days": 7,
+                "max_rows": 100,
+                "function_name": "scheduled-dispatcher",
+                "flag": "messages.scheduled_dispatch",
+            },
+        )
+    print("   EXPLAIN plan class per messaging query (1-hour window):")
+    for p in found:
+        print(f"     {p.query:<48} {p.plan_class:<40} cost {p.total_cost:>12,.0f}")
+
+
+def messaging_bench(args: argparse.Namespace, out: Path) -> None:
+    """The messaging page (§3-C) over its floor, at scale 1 and at the demo scale."""
+    for scale in (1, args.demo_scale):
+        name, report = seed_db(f"bench_msg_s{scale}", scale, "dispatcher_secret_mismatch")
+        as_of = report.as_of.isoformat()
+        page_over_floor(name, as_of, args.runs, out, "messaging")
+        messaging_plans(name, as_of)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--demo-scale", type=int, default=10)
@@ -157,6 +230,7 @@ def main() -> None:
     ap.add_argument("--skip-long", action="store_true", help="without the 3x-history database at the demo scale")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
+    ap.add_argument("--only", choices=["payments", "messaging"], help="measure one page only")
     args = ap.parse_args()
     from opslib import seed as seed_pkg
 
@@ -166,6 +240,10 @@ def main() -> None:
     cpu_reference()
     embedded.start()
     try:
+        if args.only != "payments":
+            messaging_bench(args, out)
+        if args.only == "messaging":
+            return
         seed_db("bench_s1", 1, "healthy")
         name, report = seed_db("bench_demo", args.demo_scale, "webhook_secret_mismatch")
         as_of = report.as_of.isoformat()
