@@ -219,7 +219,7 @@ maintenance_banner = define(Notice(NAME, TITLE, IMAGE, PLACEMENT, "payments main
 messages_notice_banner = define(
     Notice(
         "messages-notice-banner",
-        "예약 메시지 지연 안내: 즉시 발송을 이용해 주세요 (Scheduled messages delayed: send now instead)",
+        "예약 메시지 지연 안내: 즉시 발송 기능을 써 주세요 (Scheduled messages delayed: send now instead)",
         "system/messages-scheduled-paused.webp",
         "home_top",
         "scheduled messages notice banner",

@@ -25,6 +25,7 @@ from opslib.actions import (
     writable,
 )
 from opslib.errors import ActionRefused
+from opslib.timewindow import kst
 
 NAME = "trigger-scheduled-dispatcher"
 TARGET = "scheduled-dispatcher"
@@ -56,7 +57,7 @@ def _state(conn: Connection, batch: int) -> dict[str, Any]:
 
 
 def _listing(claimable: Any) -> list[str]:
-    return [f"{r.message_id} due {r.due_at:%m-%d %H:%M}" for r in claimable.head(LISTED).itertuples()]
+    return [f"{r.message_id} due {kst(r.due_at, '%m-%d %H:%M KST')}" for r in claimable.head(LISTED).itertuples()]
 
 
 def plan(conn: Connection, request: ActionRequest) -> ActionOutcome:

@@ -77,7 +77,8 @@ def dispatcher_layer(conn: Connection, window: Window, stuck_lock_minutes: int =
     return DispatcherLayer(
         window=window,
         stuck_lock_minutes=stuck_lock_minutes,
-        cron_runs=runs.table,
+        # latest first: the page shows the runs closest to now
+        cron_runs=runs.table.iloc[::-1].reset_index(drop=True),
         cron_outcomes=pd.DataFrame(
             [{"outcome": o.value, "runs": n} for o, n in runs.counts.items() if n], columns=["outcome", "runs"]
         ),

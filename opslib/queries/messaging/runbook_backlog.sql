@@ -6,4 +6,4 @@
 -- send-now messages (scheduled_at NULL) this query cannot see.
 SELECT COUNT(*) FROM messages
 WHERE scheduled_status = 'pending'
-  AND scheduled_at < NOW()
+  AND scheduled_at < NOW();
