@@ -257,3 +257,29 @@ def test_html_report_renders_in_chromium(page_run, artifacts: Path):
         assert len(widths) >= 4 and all(w > 100 for w in widths), widths
         page.screenshot(path=str(artifacts / "messaging-report.png"), full_page=True)
         browser.close()
+
+
+def test_demo_shows_the_messaging_page_and_the_embedded_default_runs_it(tmp_path):
+    """`opsbook demo --runbook messaging`, then `opsbook run messaging` with no URL, as the README says."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSBOOK_") or k == "OPSBOOK_HOME"}
+
+    def opsbook(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "opslib.cli", *args], capture_output=True, text=True, timeout=900, env=env, cwd=root
+        )
+
+    demo = opsbook("demo", "--runbook", "messaging", "--scale", "1", "--out", str(tmp_path))
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "running the messaging page" in demo.stdout
+    assert "found the injected incident (dispatcher_secret_mismatch)" in demo.stdout
+    run = opsbook("run", "messaging", "--out", str(tmp_path), "--quiet")
+    assert run.returncode == runner.ExitCode.FAIL, run.stdout + run.stderr
+    folder = Path(next(line.split(": ", 1)[1] for line in run.stdout.splitlines() if line.startswith("evidence:")))
+    result = json.loads((folder / "result.json").read_text())
+    assert result["database"]["user"] == "opsbook_reader"
+    assert any(f["check"] == "messaging.scheduled_backlog" and f["severity"] == "P0" for f in result["findings"])
