@@ -81,12 +81,20 @@ def settle(name: str) -> None:
 
 
 def run_page(
-    name: str, as_of: str, runs: int, out: Path, runbook: str = "payments", notebooks: Path | None = None
+    name: str,
+    as_of: str,
+    runs: int,
+    out: Path,
+    tree: str | None = None,
+    runbook: str = "payments",
+    notebooks: Path | None = None,
 ) -> dict[str, float]:
     cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
-    env = {**os.environ, **({"OPSBOOK_NOTEBOOKS": str(notebooks)} if notebooks else {})}
     walls, peaks, inner = [], [], []
+    env = {**os.environ, "PYTHONPATH": tree} if tree else None
+    if notebooks:
+        env = {**(env or os.environ), "OPSBOOK_NOTEBOOKS": str(notebooks)}
     for _ in range(runs):
         t0 = time.perf_counter()
         proc = subprocess.run(
@@ -154,6 +162,44 @@ def plans(name: str, as_of: str) -> dict[str, str]:
     return {p.query: p.plan_class for p in found}
 
 
+PRECHECKS = """
+import json, statistics, sys, time
+from datetime import datetime, timedelta
+from opslib import db, privileges, traffic, visibility
+from opslib.timewindow import Window
+url, until = sys.argv[1], datetime.fromisoformat(sys.argv[2])
+window = Window(until - timedelta(hours=1), until)
+steps = {"visibility": visibility.check, "privileges": privileges.check}
+steps.update({f"traffic {rb}": (lambda rb: lambda c: traffic.measure(c, rb, window))(rb) for rb in traffic.runbooks()})
+out = {}
+with db.read_only(url, "bench") as conn:
+    for name, step in steps.items():
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter(); step(conn); times.append(time.perf_counter() - t0)
+        out[name] = statistics.median(times)
+print(json.dumps(out))
+"""
+
+
+def compare_prechecks(name: str, as_of: str, runs: int, out: Path, baseline_tree: str) -> None:
+    """The page before and after the checks every page runs first (privileges, traffic), runs
+    interleaved on the same database so the machine's drift hits both alike; and each check's
+    own time (median of 5, in one session)."""
+    here = str(Path(__file__).resolve().parent.parent)
+    before, after = [], []
+    for _ in range(runs):
+        before.append(run_page(name, as_of, 1, out, tree=baseline_tree)["wall_median_s"])
+        after.append(run_page(name, as_of, 1, out, tree=here)["wall_median_s"])
+    b, a = statistics.median(before), statistics.median(after)
+    print(f"   page wall median: {baseline_tree} {b:.2f} s · {here} {a:.2f} s")
+    print(f"   difference: {a - b:+.2f} s ({a / b - 1:+.1%}), {runs} runs each, interleaved")
+    reader = embedded.url(name, user=embedded.READER_ROLE)
+    proc = subprocess.run([sys.executable, "-c", PRECHECKS, reader, as_of], capture_output=True, text=True, check=True)
+    for step, seconds in json.loads(proc.stdout.strip().splitlines()[-1]).items():
+        print(f"     {step:<22} {seconds * 1000:8.1f} ms")
+
+
 def floor_notebooks(runbook: str) -> Path:
     """A folder holding a trivial `<runbook>.ipynb`: the page's parameters cell, open_page, finish.
 
@@ -186,8 +232,8 @@ def page_over_floor(name: str, as_of: str, runs: int, out: Path, runbook: str) -
     floor: list[dict[str, float]] = []
     full: list[dict[str, float]] = []
     for _ in range(runs):
-        floor.append(run_page(name, as_of, 1, out, runbook, notebooks))
-        full.append(run_page(name, as_of, 1, out, runbook))
+        floor.append(run_page(name, as_of, 1, out, runbook=runbook, notebooks=notebooks))
+        full.append(run_page(name, as_of, 1, out, runbook=runbook))
     f = statistics.median(r["wall_median_s"] for r in floor)
     p = statistics.median(r["wall_median_s"] for r in full)
     rss_f = max(r["kernel_peak_rss_mib"] for r in floor)
@@ -237,6 +283,11 @@ def main() -> None:
     ap.add_argument("--skip-long", action="store_true", help="without the 3x-history database at the demo scale")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
+    ap.add_argument(
+        "--compare-prechecks",
+        metavar="TREE",
+        help="only: the payments page at the demo scale, this tree against TREE (e.g. a checkout of main)",
+    )
     ap.add_argument("--only", choices=["payments", "messaging"], help="measure one page only")
     args = ap.parse_args()
     from opslib import seed as seed_pkg
@@ -247,6 +298,10 @@ def main() -> None:
     cpu_reference()
     embedded.start()
     try:
+        if args.compare_prechecks:
+            name, report = seed_db("bench_demo", args.demo_scale, "healthy")
+            compare_prechecks(name, report.as_of.isoformat(), args.runs, out, args.compare_prechecks)
+            return
         if args.only != "payments":
             messaging_bench(args, out)
         if args.only == "messaging":
