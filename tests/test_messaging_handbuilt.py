@@ -123,7 +123,9 @@ def by_check(result: runner.RunResult) -> dict[str, Finding]:
 
 
 def facts(result: runner.RunResult) -> dict:
-    return json.loads((result.folder / "result.json").read_text())["facts"]
+    """The page's own facts (open_page adds shared ones, e.g. traffic)."""
+    found = json.loads((result.folder / "result.json").read_text())["facts"]
+    return {k: found[k] for k in ("broken_layers", "exit_condition_met")}
 
 
 # --- round 1 ------------------------------------------------------------------------------
