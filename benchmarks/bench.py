@@ -87,12 +87,20 @@ def settle(name: str) -> None:
 
 
 def run_page(
-    name: str, as_of: str, runs: int, out: Path, tree: str | None = None, runbook: str = "payments"
+    name: str,
+    as_of: str,
+    runs: int,
+    out: Path,
+    tree: str | None = None,
+    runbook: str = "payments",
+    notebooks: Path | None = None,
 ) -> dict[str, float]:
     cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
     walls, peaks, inner = [], [], []
     env = {**os.environ, "PYTHONPATH": tree} if tree else None
+    if notebooks:
+        env = {**(env or os.environ), "OPSBOOK_NOTEBOOKS": str(notebooks)}
     for _ in range(runs):
         t0 = time.perf_counter()
         proc = subprocess.run(
@@ -113,8 +121,9 @@ def run_page(
         "in_runner_median_s": statistics.median(inner),
         "kernel_peak_rss_mib": max(peaks),
     }
+    what = f"{runbook} (trivial floor notebook)" if notebooks else runbook
     print(
-        f"   opsbook run {runbook} ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
+        f"   opsbook run {what} ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
         f"min {figures['wall_min_s']:.2f} s; kernel peak RSS {figures['kernel_peak_rss_mib']:.0f} MiB"
     )
     return figures
@@ -317,6 +326,81 @@ def compare_prechecks(name: str, as_of: str, runs: int, out: Path, baseline_tree
         print(f"     {step:<22} {seconds * 1000:8.1f} ms")
 
 
+def floor_notebooks(runbook: str) -> Path:
+    """A folder holding a trivial `<runbook>.ipynb`: the page's parameters cell, open_page, finish.
+
+    `opsbook run` of it costs what every page pays whatever it measures (process, kernel, imports,
+    the page's header and visibility check, the bundle): the floor a page's own steps add to.
+    """
+    import nbformat
+
+    from opslib import runbooks
+
+    real = nbformat.read(runbooks.notebooks_dir() / f"{runbook}.ipynb", as_version=4)
+    params = next(c for c in real.cells if "parameters" in c.metadata.get("tags", []))
+    body = (
+        "from opslib import page\n"
+        f"book = page.open_page({runbook!r}, environment=environment, since=since, until=until, "
+        "window_minutes=window_minutes, wi_id=wi_id)\n"
+        "book.finish()"
+    )
+    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell(body)], metadata=real.metadata)
+    folder = HOME / f"floor-{runbook}"
+    folder.mkdir(exist_ok=True)
+    nbformat.write(nb, folder / f"{runbook}.ipynb")
+    return folder
+
+
+def page_over_floor(name: str, as_of: str, runs: int, out: Path, runbook: str) -> None:
+    """The trivial floor and the page on the same database, alternating run by run (this machine's
+    speed drifts within minutes): the medians' difference and ratio."""
+    notebooks = floor_notebooks(runbook)
+    floor: list[dict[str, float]] = []
+    full: list[dict[str, float]] = []
+    for _ in range(runs):
+        floor.append(run_page(name, as_of, 1, out, runbook=runbook, notebooks=notebooks))
+        full.append(run_page(name, as_of, 1, out, runbook=runbook))
+    f = statistics.median(r["wall_median_s"] for r in floor)
+    p = statistics.median(r["wall_median_s"] for r in full)
+    rss_f = max(r["kernel_peak_rss_mib"] for r in floor)
+    rss_p = max(r["kernel_peak_rss_mib"] for r in full)
+    print(
+        f"   {runbook} page minus floor ({runs} alternating pairs): {p - f:.2f} s ({p / f:.2f}x the floor: "
+        f"page {p:.2f} s, floor {f:.2f} s); kernel peak RSS {rss_p:.0f} vs {rss_f:.0f} MiB"
+    )
+
+
+def messaging_plans(name: str, as_of: str) -> None:
+    from datetime import datetime, timedelta
+
+    until = datetime.fromisoformat(as_of)
+    with db.read_only(embedded.url(name, user=embedded.READER_ROLE), "bench") as conn:
+        found = explain.explain_domain(
+            conn,
+            "messaging",
+            until - timedelta(hours=1),
+            until,
+            {
+                "days": 7,
+                "max_rows": 100,
+                "function_name": "scheduled-dispatcher",
+                "flag": "messages.scheduled_dispatch",
+            },
+        )
+    print("   EXPLAIN plan class per messaging query (1-hour window):")
+    for p in found:
+        print(f"     {p.query:<48} {p.plan_class:<40} cost {p.total_cost:>12,.0f}")
+
+
+def messaging_bench(args: argparse.Namespace, out: Path) -> None:
+    """The messaging page (§3-C) over its floor, at scale 1 and at the demo scale."""
+    for scale in (1, args.demo_scale):
+        name, report = seed_db(f"bench_msg_s{scale}", scale, "dispatcher_secret_mismatch")
+        as_of = report.as_of.isoformat()
+        page_over_floor(name, as_of, args.runs, out, "messaging")
+        messaging_plans(name, as_of)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--demo-scale", type=int, default=10)
@@ -335,6 +419,7 @@ def main() -> None:
         metavar="TREE",
         help="only: the payments page at the demo scale, this tree against TREE (e.g. a checkout of main)",
     )
+    ap.add_argument("--only", choices=["payments", "messaging"], help="measure one page only")
     args = ap.parse_args()
     from opslib import seed as seed_pkg
 
@@ -356,6 +441,10 @@ def main() -> None:
         if args.compare_prechecks:
             name, report = seed_db("bench_demo", args.demo_scale, "healthy")
             compare_prechecks(name, report.as_of.isoformat(), args.runs, out, args.compare_prechecks)
+            return
+        if args.only != "payments":
+            messaging_bench(args, out)
+        if args.only == "messaging":
             return
         if not args.skip_s1:
             seed_db("bench_s1", 1, "healthy")

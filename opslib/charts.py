@@ -200,9 +200,9 @@ def webhook_success_figure(buckets: pd.DataFrame):  # -> matplotlib.figure.Figur
     return fig
 
 
-def function_status(status: pd.DataFrame) -> None:
-    """payment-webhook invocations per 5 minutes by status class (stacked): 401 and 5xx stand out."""
-    title = label("payment-webhook 응답 코드", "payment-webhook responses by status")
+def function_status(status: pd.DataFrame, function: str = "payment-webhook") -> None:
+    """An Edge Function's invocations per 5 minutes by status class (stacked): 401 and 5xx stand out."""
+    title = label(f"{function} 응답 코드", f"{function} responses by status")
     if status.empty:
         return _empty(title)
     colours = {"2xx": OK, "401": "#8e24aa", "4xx": WARN, "5xx": CRIT, "other": "#757575"}
@@ -358,6 +358,100 @@ def cron_outcomes(timeline: pd.DataFrame) -> None:
         ax.bar(times, values, width=width, bottom=bottom, color=colours[outcome], label=outcome, align="edge")
         bottom = values if bottom is None else bottom + values
     ax.set_ylabel(label("실행 수", "runs"))
+    ax.set_title(title)
+    _time_axis(ax)
+    _style(ax)
+    _legend(ax)
+    show(fig)
+
+
+def realtime_health(buckets: pd.DataFrame) -> None:
+    """Realtime per 5 minutes: channel joins and errors (bars) with the error rate, and delivery latency P95
+    against the §4-E lines (2 s warning, 5 s P0)."""
+    title = label("Realtime 연결 수 · 에러율 (5분 단위)", "Realtime connections and error rate per 5 min")
+    if buckets.empty:
+        return _empty(title)
+    latency = checks.get("messaging.realtime_latency_p95")
+    errors_check = checks.get("messaging.realtime_error_rate")
+    frame = buckets.sort_values("bucket_start")
+    times = _kst(frame["bucket_start"])
+    width = 0.8 * (5 / (24 * 60))
+    fig = _figure(height=5.2)
+    fig.subplots_adjust(hspace=0.55, top=0.9, bottom=0.12)
+    ax = fig.add_subplot(2, 1, 1)
+    ax.bar(times, frame["joins"], width=width, color="#1f77b4", align="edge", label=label("채널 join", "joins"))
+    ax.bar(
+        times,
+        frame["errors"],
+        width=width,
+        bottom=frame["joins"],
+        color=CRIT,
+        align="edge",
+        label=label("에러", "errors"),
+    )
+    ax.set_ylabel(label("건수", "events"))
+    rate = ax.twinx()
+    rate.plot(
+        times + pd.Timedelta(minutes=2.5),
+        frame["error_rate"],
+        color="#6a1b9a",
+        marker="o",
+        ms=3,
+        label=label("에러율 %", "error rate %"),
+    )
+    rate.axhline(errors_check.warn, color=WARN, ls="--", lw=1, label=label(f"경고 {errors_check.warn:g}%", "warning"))
+    rate.set_ylabel("%")
+    rate.set_ylim(0, max(10.0, float(frame["error_rate"].max(skipna=True) or 0) * 1.15))
+    ax.set_title(title)
+    handles = ax.get_legend_handles_labels()
+    extra = rate.get_legend_handles_labels()
+    ax.legend(handles[0] + extra[0], handles[1] + extra[1], loc="upper left", fontsize=8, frameon=False)
+    _time_axis(ax)
+    _style(ax)
+    lat = fig.add_subplot(2, 1, 2)
+    lat.plot(
+        times + pd.Timedelta(minutes=2.5),
+        frame["latency_p95_ms"] / 1000,
+        color="#00695c",
+        marker="o",
+        ms=3,
+        label=label("지연 P95 (초)", "latency P95 (s)"),
+    )
+    lat.axhline(latency.warn / 1000, color=WARN, ls="--", lw=1.2, label=label("경고 2초", "warning 2 s"))
+    lat.axhline(latency.critical / 1000, color=CRIT, ls="--", lw=1.2, label=label("위험 5초 (P0)", "P0 5 s"))
+    lat.set_ylabel(label("초", "s"))
+    lat.set_ylim(0, max(6.0, float((frame["latency_p95_ms"] / 1000).max(skipna=True) or 0) * 1.15))
+    lat.set_title(label("Realtime 전달 지연 P95", "Realtime delivery latency P95"))
+    _time_axis(lat)
+    _style(lat)
+    _legend(lat)
+    show(fig)
+
+
+def backlog_line(buckets: pd.DataFrame) -> None:
+    """Overdue messages at the end of each minute, with the §4-E lines (50 warning, 200 P0)."""
+    title = label("예약 메시지 백로그 (분 단위)", "scheduled message backlog per minute")
+    if buckets.empty:
+        return _empty(title)
+    check = checks.get("messaging.scheduled_backlog")
+    frame = buckets.sort_values("bucket_end")
+    fig = _figure(height=2.6)
+    ax = fig.add_subplot()
+    ax.plot(
+        _kst(frame["bucket_end"]),
+        frame["backlog_end"],
+        color="#37474f",
+        marker="o",
+        ms=2.5,
+        label=label("미발송", "overdue"),
+    )
+    ax.axhline(
+        check.warn, color=WARN, ls="--", lw=1.2, label=label(f"경고 {check.warn:g}건", f"warning {check.warn:g}")
+    )
+    ax.axhline(check.critical, color=CRIT, ls="--", lw=1.2, label=label(f"위험 {check.critical:g}건 (P0)", "P0"))
+    top = float(frame["backlog_end"].max() or 0)
+    ax.set_ylim(0, max(check.critical * 1.1, top * 1.1))
+    ax.set_ylabel(label("건", "messages"))
     ax.set_title(title)
     _time_axis(ax)
     _style(ax)

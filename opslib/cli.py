@@ -23,7 +23,16 @@ database: --database-url, else $OPSBOOK_DATABASE_URL, else the embedded demo dat
 
 
 # The guarded write actions (opslib.actions registers them; named here so the CLI needs no import).
-ACTION_NAMES = ("payments-kill-switch", "payments-maintenance-banner", "cron-run-job-once", "cron-pause-job")
+ACTION_NAMES = (
+    "payments-kill-switch",
+    "payments-maintenance-banner",
+    "cron-run-job-once",
+    "cron-pause-job",
+    "messages-kill-switch",
+    "messages-notice-banner",
+    "trigger-scheduled-dispatcher",
+    "release-stuck-messages",
+)
 
 
 def _exit_codes():  # -> type[ExitCode]
@@ -99,7 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default="evidence", metavar="DIR", help="where run folders are written (default: ./evidence)"
     )
     demo.add_argument(
-        "--scenario", default="webhook_secret_mismatch", help="incident to inject (see `opsbook db scenarios`)"
+        "--scenario",
+        default=None,
+        help="incident to inject (see `opsbook db scenarios`; default: the runbook's first drill, "
+        "webhook_secret_mismatch for payments, dispatcher_secret_mismatch for messaging)",
+    )
+    demo.add_argument(
+        "--runbook",
+        default=None,
+        help="page to run (default: the page the scenario is a drill of; payments for healthy)",
     )
     demo.add_argument(
         "--scale", type=int, default=10, help="data volume multiplier (default 10: hundreds of thousands of rows)"
@@ -183,6 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
     act.add_argument("--operator", default="", help="who is acting (admin user id or name) for the audit row")
     act.add_argument("--undo", action="store_true", help="reverse the action (kill switch back on / banner off)")
     act.add_argument("--target", default="", help="what the action acts on where it is not fixed (cron: the job name)")
+    act.add_argument(
+        "-o",
+        "--option",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="an action's own input, e.g. -o lock_age_minutes 15 (release-stuck-messages), -o batch 200",
+    )
     act.add_argument(
         "--database-url",
         metavar="URL",
@@ -280,17 +306,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return int(result.exit_code)
 
 
+# The drill `opsbook demo --runbook <id>` shows when no --scenario is given.
+DEMO_SCENARIOS = {"payments": "webhook_secret_mismatch", "messaging": "dispatcher_secret_mismatch"}
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     import time
 
     from opslib import db, embedded, runner
+    from opslib.errors import ConfigError
+    from opslib.runbooks import RUNBOOKS
     from opslib.seed import seed
     from opslib.seed.scenarios import SCENARIOS
 
+    if args.runbook is not None and args.runbook not in RUNBOOKS:
+        raise ConfigError(f"unknown runbook {args.runbook!r}: choose one of {', '.join(RUNBOOKS)}")
+    if args.scenario is None:
+        args.scenario = DEMO_SCENARIOS.get(args.runbook or "payments", "healthy")
     if args.scenario not in SCENARIOS:
-        from opslib.errors import ConfigError
-
         raise ConfigError(f"unknown scenario {args.scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    drill_of = SCENARIOS[args.scenario].runbook
+    runbook = args.runbook or (drill_of if drill_of in RUNBOOKS else "payments")
     if db.configured_url():
         print(f"note: {db.ENV_URL} is set; the demo still uses its own embedded database", file=sys.stderr)
     t0 = time.perf_counter()
@@ -308,11 +344,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         )
     rows = sum(report.row_counts.values())
     print(f"seeded {rows:,} rows in {report.seconds:.1f} s (data up to {report.as_of.isoformat()})", flush=True)
-    print("running the payments page ...", flush=True)
+    print(f"running the {runbook} page ...", flush=True)
     reader = embedded.url(embedded.DEFAULT_DATABASE, user=embedded.READER_ROLE)
-    result = runner.run("payments", {"until": report.as_of.isoformat()}, database_url=reader, out_dir=Path(args.out))
+    result = runner.run(runbook, {"until": report.as_of.isoformat()}, database_url=reader, out_dir=Path(args.out))
     runner.print_summary(result)
-    expected = SCENARIOS[args.scenario].expected
+    # a drill of another page has nothing this page must find
+    expected = SCENARIOS[args.scenario].expected if drill_of == runbook else ()
     fired = {(f.check, f.subject) for f in result.findings if f.outcome.is_problem}
     missed = [e for e in expected if not any(c == e.check and (e.subject is None or s == e.subject) for c, s in fired)]
     print(f"demo finished in {time.perf_counter() - t0:.1f} s")
@@ -323,7 +360,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return int(runner.ExitCode.ERROR)
     print(
         f"the page found the injected incident ({args.scenario}). Open the report above, or step through "
-        "notebooks/payments.ipynb in JupyterLab (`.venv/bin/jupyter lab notebooks/payments.ipynb`)."
+        f"notebooks/{runbook}.ipynb in JupyterLab (`.venv/bin/jupyter lab notebooks/{runbook}.ipynb`)."
     )
     return 0
 
@@ -441,6 +478,7 @@ def _cmd_action(args: argparse.Namespace) -> int:
         undo=args.undo,
         database_url=args.database_url,
         target=args.target,
+        options=dict(args.option),
     )
     print(outcome.describe())
     return 0

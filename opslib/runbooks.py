@@ -120,9 +120,25 @@ def _validate_cron(values: Mapping[str, Any]) -> None:
         raise ConfigError(f"${EDGE_SECRET_ENV} is set but is not a 64-character hex SHA-256 digest")
 
 
+def _validate_messaging(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    from opslib.actions.release_stuck import MIN_LOCK_AGE
+
+    if int(values.get("stuck_lock_minutes", 10)) < MIN_LOCK_AGE:
+        raise ConfigError(
+            f"parameter stuck_lock_minutes must be at least {MIN_LOCK_AGE} minutes "
+            "(a younger lock may belong to a dispatcher run still working)"
+        )
+    if int(values.get("exit_hold_minutes", 5)) <= 0:
+        raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
+    if values.get("realtime_restart_at"):
+        timewindow.parse_instant(str(values["realtime_restart_at"]), name="realtime_restart_at")
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
     "cron": Runbook("cron", "§3-F", "크론/스케줄 잡 장애 (Cron)", _validate_cron),
+    "messaging": Runbook("messaging", "§3-C", "메시지/리얼타임 장애 (Messaging)", _validate_messaging),
 }
 
 

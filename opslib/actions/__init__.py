@@ -36,6 +36,12 @@ class ActionRequest:
     operator: str = ""  # admin auth.users id (uuid) or a name
     undo: bool = False
     target: str = ""  # what the action acts on, when it is not fixed (cron: the job name)
+    # An action's own inputs as (name, value) pairs, e.g. (("lock_age_minutes", 10),): hashable,
+    # so a page's dry-run can be prefetched and matched like any other step.
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def option(self, name: str, default: Any) -> Any:
+        return dict(self.options).get(name, default)
 
     @property
     def operator_uuid(self) -> str:
@@ -163,6 +169,10 @@ def command_line(name: str, request: ActionRequest) -> str:
     parts = ["opsbook", "action", name, "--confirm", name]
     if request.undo:
         parts.append("--undo")
+    if request.target:
+        parts += ["--target", request.target]
+    for option, value in request.options:
+        parts += ["-o", option, str(value)]
     if request.wi_id:
         parts += ["--wi", request.wi_id]
     if request.reason:
@@ -185,10 +195,14 @@ def register(
     return deco
 
 
+def _load() -> None:
+    """Importing an action's module registers it."""
+    from opslib.actions import banner, cron_jobs, dispatcher_trigger, killswitch, release_stuck  # noqa: F401
+
+
 def dry_run(conn: Connection, name: str, **request: Any) -> ActionOutcome:
     """The plan of an action on an already-open (read-only) session: what a page shows, never writes."""
-    from opslib.actions import banner, cron_jobs, killswitch  # noqa: F401  # registers the actions
-
+    _load()
     if name not in PLANS:
         raise ActionRefused(f"unknown action {name!r}: choose one of {', '.join(sorted(PLANS))}")
     wanted = ActionRequest(**request)
@@ -205,10 +219,17 @@ def perform(
     undo: bool = False,
     database_url: str | None = None,
     target: str = "",
+    options: Mapping[str, Any] | None = None,
 ) -> ActionOutcome:
-    from opslib.actions import banner, cron_jobs, killswitch  # noqa: F401  # registers the actions
-
+    _load()
     if name not in ACTIONS:
         raise ActionRefused(f"unknown action {name!r}: choose one of {', '.join(sorted(ACTIONS))}")
-    request = ActionRequest(reason=reason, wi_id=wi_id, operator=operator, undo=undo, target=target)
+    request = ActionRequest(
+        reason=reason,
+        wi_id=wi_id,
+        operator=operator,
+        undo=undo,
+        target=target,
+        options=tuple(sorted((options or {}).items())),
+    )
     return ACTIONS[name](request, confirm=confirm, database_url=database_url)

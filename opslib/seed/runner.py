@@ -255,6 +255,7 @@ def _graph(conn: psycopg.Connection, plan: Plan) -> list[Task]:
         Task("messages", community.MESSAGES),
         Task("message_delivery", community.DELIVERIES, ("messages", "wallet")),
         Task("subscriptions", community.SUBSCRIPTIONS, ("wallet",)),
+        Task("message_delivery (subscribers)", community.SUBSCRIBER_DELIVERIES, ("message_delivery", "subscriptions")),
         Task("funding_campaigns", community.CAMPAIGNS, ("wallet",)),
         Task("funding_pledges", community.PLEDGES, ("wallet",)),
         *[Task(name, sql) for name, sql in people.STEPS],

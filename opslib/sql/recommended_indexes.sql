@@ -5,3 +5,8 @@
 -- dt_purchases has no index on created_at alone, so "purchases created in the window"
 -- (the §3-A funnel's checkout cohort) otherwise reads the whole (user_id, created_at) index.
 CREATE INDEX IF NOT EXISTS dt_purchases_created_idx ON public.dt_purchases (created_at);
+-- messages has no index on its times in the contract (only the pending/processing partial
+-- indexes and (sender_id, created_at)): the messaging page reads messages written and sent in
+-- its window, and the same window on previous days, by these.
+CREATE INDEX IF NOT EXISTS messages_created_idx ON public.messages (created_at);
+CREATE INDEX IF NOT EXISTS messages_sent_idx ON public.messages (sent_at) WHERE sent_at IS NOT NULL;

@@ -145,3 +145,10 @@ REVOKE ALL ON FUNCTION opsbook.run_cron_job_once(text), opsbook.set_cron_job_act
 GRANT USAGE ON SCHEMA opsbook, cron TO opsbook_actor;
 GRANT SELECT ON cron.job TO opsbook_actor;
 GRANT EXECUTE ON FUNCTION opsbook.run_cron_job_once(text), opsbook.set_cron_job_active(text, boolean) TO opsbook_actor;
+-- messaging actions (§3-C): scheduled-dispatch kill switch and notice banner (the grants above),
+-- a manual scheduled-dispatcher run through invoke_edge_function() (SECURITY DEFINER: it reads the
+-- Vault secret itself, the actor never can), and stuck 'processing' messages back to 'pending'.
+GRANT SELECT ON public.messages TO opsbook_actor;
+GRANT UPDATE (scheduled_status, locked_by, locked_at) ON public.messages TO opsbook_actor;
+GRANT EXECUTE ON FUNCTION public.invoke_edge_function(text, jsonb, int) TO opsbook_actor;
+GRANT EXECUTE ON FUNCTION public.is_feature_enabled(text) TO opsbook_actor;
