@@ -21,7 +21,7 @@ database: --database-url, else $OPSBOOK_DATABASE_URL, else the embedded demo dat
 
 
 # The guarded write actions (opslib.actions registers them; named here so the CLI needs no import).
-ACTION_NAMES = ("payments-kill-switch", "payments-maintenance-banner")
+ACTION_NAMES = ("payments-kill-switch", "payments-maintenance-banner", "auth-login-notice")
 
 
 def _exit_codes():  # -> type[ExitCode]

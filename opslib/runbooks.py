@@ -107,8 +107,23 @@ def _validate_payments(values: Mapping[str, Any]) -> None:
         raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
 
 
+def _validate_auth(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    expiry = int(values.get("jwt_expiry_seconds", 3600))
+    if not 30 <= expiry <= 604_800:
+        raise ConfigError(f"parameter jwt_expiry_seconds={expiry} must be between 30 and 604800 seconds (one week)")
+    if float(values.get("slow_ms", 3000)) <= 0:
+        raise ConfigError("parameter slow_ms must be a positive number of milliseconds")
+    if int(values.get("exit_hold_minutes", 10)) <= 0:
+        raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
+    timeout = float(values.get("probe_timeout_s", 5.0))
+    if not 0 < timeout <= 60:
+        raise ConfigError(f"parameter probe_timeout_s={timeout:g} must be more than 0 and at most 60 seconds")
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
+    "auth": Runbook("auth", "§3-B", "인증/로그인 장애 (Auth/Login)", _validate_auth),
 }
 
 
