@@ -90,12 +90,20 @@ def evaluate_exit(buckets: Sequence[LoginBucket], rule: ExitRule, until: datetim
     span_rate = pct(n - failed, n)
     span_judged = rule.judged(n, failed)
     span_bad = span_rate is not None and span_judged and span_rate < rule.min_success_pct
-    met = met_since is not None and held >= rule.hold_minutes and span_judged and not span_bad
+    # A quiet span (too few attempts to judge a rate) is met only when every attempt in it succeeded;
+    # a span without a single attempt is not a recovered login page.
+    quiet_clean = not span_judged and n > 0 and failed == 0
+    met = met_since is not None and held >= rule.hold_minutes and ((span_judged and not span_bad) or quiet_clean)
     if met and met_since is not None:
         since = kst_hhmm(met_since)
+        quiet = (
+            f" · 단, 시도가 적음 ({n:,}건 < {rule.min_sample}건, 모두 성공): 트래픽 확인 (few attempts, all succeeded)"
+            if quiet_clean
+            else ""
+        )
         sentence = (
             f"종료 조건 충족: {since} 이후 {held:.0f}분 로그인 성공률 ≥ {rule.min_success_pct:g}% "
-            f"(최근 {rule.hold_minutes}분 {n - failed:,}/{n:,}) (met since {since} KST)"
+            f"(최근 {rule.hold_minutes}분 {n - failed:,}/{n:,}) (met since {since} KST){quiet}"
         )
     elif span_bad:
         sentence = (
@@ -108,9 +116,9 @@ def evaluate_exit(buckets: Sequence[LoginBucket], rule: ExitRule, until: datetim
         sentence = "미충족: 최근 구간 로그인 성공률 " + (
             f"{rate:.1f}% at {kst_hhmm(last.start)} (not met)" if last and rate is not None else "측정 없음 (not met)"
         )
-    elif not span_judged:
+    elif not span_judged and held >= rule.hold_minutes:
         sentence = (
-            f"판단 보류: 최근 {rule.hold_minutes}분 로그인 시도 {n:,}건 (< {rule.min_sample}건): "
+            f"판단 보류: 최근 {rule.hold_minutes}분 로그인 시도 {n:,}건 (실패 {failed:,}건) < {rule.min_sample}건: "
             f"판단할 만큼의 시도 없음 (too few attempts to judge; not met)"
         )
     else:
