@@ -84,7 +84,8 @@ def evaluate_exit(buckets: Sequence[LoginBucket], rule: ExitRule, until: datetim
     met_since = ordered[run_start].start if run_start is not None else None
     held = (until - met_since).total_seconds() / 60 if met_since is not None else 0.0
     span_from = until - timedelta(minutes=rule.hold_minutes)
-    span = [b for b in ordered if b.end > span_from]
+    # The held span: the current run of good buckets, within the hold time.
+    span = [b for b in ordered[run_start:] if b.end > span_from] if run_start is not None else []
     n = sum(b.attempts for b in span)
     failed = sum(b.failures for b in span)
     span_rate = pct(n - failed, n)
