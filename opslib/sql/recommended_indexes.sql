@@ -5,3 +5,6 @@
 -- dt_purchases has no index on created_at alone, so "purchases created in the window"
 -- (the §3-A funnel's checkout cohort) otherwise reads the whole (user_id, created_at) index.
 CREATE INDEX IF NOT EXISTS dt_purchases_created_idx ON public.dt_purchases (created_at);
+-- auth.audit_log_entries has only instance_id indexed in Supabase's schema: the auth page's
+-- comparison of successful logins with the audit trail (§3-B 트리아지 2) reads the window with this.
+CREATE INDEX IF NOT EXISTS audit_log_entries_created_idx ON auth.audit_log_entries (created_at);

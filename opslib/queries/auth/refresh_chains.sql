@@ -18,8 +18,10 @@ WITH t AS (
 ), per_session AS (
   SELECT t.session_id, max(t.created_at) AS last_at FROM t GROUP BY t.session_id
 ), ages AS (
+  -- one primary-key probe per session seen (LIMIT 1 keeps it a probe, never a hash of the whole table)
   SELECT extract(epoch FROM ps.last_at - s.created_at)::float8 AS age_s, s.not_after
-  FROM per_session ps JOIN auth.sessions s ON s.id = ps.session_id
+  FROM per_session ps
+  CROSS JOIN LATERAL (SELECT x.created_at, x.not_after FROM auth.sessions x WHERE x.id = ps.session_id LIMIT 1) s
   WHERE s.created_at IS NOT NULL
 )
 SELECT (SELECT count(*) FROM t)::bigint AS tokens,
