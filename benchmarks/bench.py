@@ -80,14 +80,14 @@ def settle(name: str) -> None:
     print(f"   VACUUM and CHECKPOINT before measuring: {time.perf_counter() - t0:.1f} s")
 
 
-def run_page(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
+def run_page(name: str, as_of: str, runs: int, out: Path, runbook: str = "payments") -> dict[str, float]:
     cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
     walls, peaks, inner = [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [*OPSBOOK, "run", "payments", "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
+            [*OPSBOOK, "run", runbook, "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
             capture_output=True,
             text=True,
         )
@@ -104,10 +104,52 @@ def run_page(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
         "kernel_peak_rss_mib": max(peaks),
     }
     print(
-        f"   opsbook run payments ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
+        f"   opsbook run {runbook} ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
         f"min {figures['wall_min_s']:.2f} s; kernel peak RSS {figures['kernel_peak_rss_mib']:.0f} MiB"
     )
     return figures
+
+
+def floor(runs: int, out: Path) -> float:
+    """A trivial one-cell notebook through papermill as a process: what every page pays before its first query."""
+    import nbformat
+
+    nb_path = out / "floor.ipynb"
+    out.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), nb_path)
+    walls = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "papermill", str(nb_path), str(out / "floor-out.ipynb"), "--no-progress-bar"],
+            capture_output=True,
+            check=True,
+        )
+        walls.append(time.perf_counter() - t0)
+    median = statistics.median(walls)
+    print(f"   floor: trivial notebook through papermill ({runs} runs): wall median {median:.2f} s")
+    return median
+
+
+def auth_page(scale: int, runs: int, out: Path) -> None:
+    """The auth page (§3-B) on a GoTrue outage drill at `scale`, against the floor measured in the same run."""
+    name, report = seed_db(f"bench_auth_s{scale}", scale, "login_failure_spike")
+    base = floor(runs, out)
+    figures = run_page(name, report.as_of.isoformat(), runs, out, runbook="auth")
+    print(
+        f"   auth page minus floor at scale {scale}: {figures['wall_median_s'] - base:.2f} s "
+        f"({figures['wall_median_s'] / base:.1f}x the floor)"
+    )
+    from datetime import timedelta
+
+    until = report.as_of
+    with db.read_only(embedded.url(name, user=embedded.READER_ROLE), "bench") as conn:
+        found = explain.explain_domain(conn, "auth", until - timedelta(hours=1), until, AUTH_EXPLAIN_OVERRIDES)
+    for p in found:
+        print(f"     {p.query}: {p.plan_class}")
+
+
+AUTH_EXPLAIN_OVERRIDES = {"attack_ips": [], "noisy_users": [], "days_back": 7, "slow_ms": 3000.0}
 
 
 RECONCILE = """
@@ -157,6 +199,7 @@ def main() -> None:
     ap.add_argument("--skip-long", action="store_true", help="without the 3x-history database at the demo scale")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
+    ap.add_argument("--auth", action="store_true", help="only the auth page (§3-B): scale 1 and the demo scale")
     args = ap.parse_args()
     from opslib import seed as seed_pkg
 
@@ -166,6 +209,10 @@ def main() -> None:
     cpu_reference()
     embedded.start()
     try:
+        if args.auth:
+            for scale in (1, args.demo_scale):
+                auth_page(scale, args.runs, out)
+            return
         seed_db("bench_s1", 1, "healthy")
         name, report = seed_db("bench_demo", args.demo_scale, "webhook_secret_mismatch")
         as_of = report.as_of.isoformat()

@@ -89,7 +89,7 @@ def test_drill_matrix(scenario, page_run):
     data = json.loads((result.folder / "result.json").read_text())
     assert not [n for n in data["notes"] if "never measured" in n], "every prefetched step is measured"
     assert data["facts"]["symptom"] == SYMPTOM[scenario], data["facts"]
-    assert data["database"]["current_user"] == "opsbook_reader"
+    assert data["database"]["user"] == "opsbook_reader"
     assert not [f for f in result.findings if f.outcome is Outcome.ERROR], "no step failed to measure"
     if scenario == "healthy":
         worst = [f for f in problems if f.severity.at_least(Severity.P1)]
