@@ -33,3 +33,6 @@ GRANT UPDATE (enabled, metadata, updated_by) ON public.feature_flags TO opsbook_
 GRANT INSERT ON public.banners, public.admin_audit_log TO opsbook_actor;
 GRANT UPDATE (is_active, ends_at) ON public.banners TO opsbook_actor;
 GRANT EXECUTE ON FUNCTION auth.uid(), auth.role() TO opsbook_actor;
+
+-- auth actions: the "로그인 점검 중" notice is a banner (the grants on public.banners above);
+-- nothing more is needed.
