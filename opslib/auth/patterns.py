@@ -84,6 +84,10 @@ def source_table(who: Attribution) -> pd.DataFrame:
     if not who.sources.ok or frame.empty:
         return pd.DataFrame()
     flagged = set(who.attack_ips)
+    # the sources of wrong passwords: a provider or server failure says nothing about its source
+    frame = frame[(frame["credential_failures"].astype(int) > 0) | frame["ip"].isin(flagged)]
+    if frame.empty:
+        return pd.DataFrame()
     out = frame.assign(
         attack=[ip in flagged for ip in frame["ip"]],
         ip=frame["ip"].fillna("(IP 없음 · no IP in the drain)"),

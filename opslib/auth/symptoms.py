@@ -27,6 +27,20 @@ from opslib.results import Finding
 from opslib.timewindow import Window
 
 
+REST_COLUMNS = [
+    "path",
+    "requests",
+    "denied_401",
+    "denied_403",
+    "signed_in_requests",
+    "signed_in_403",
+    "signed_in_401",
+    "signed_in_users_denied",
+    "first_denied_at",
+    "last_denied_at",
+]
+
+
 class Symptom(enum.Enum):
     NEW_LOGINS = "new_logins"
     SESSION_REFRESH = "session_refresh"
@@ -47,7 +61,7 @@ class Symptom(enum.Enum):
 class Symptoms:
     """The three symptoms side by side, and which one it is."""
 
-    table: pd.DataFrame  # symptom, requests, failures, rate_pct, users, examples
+    table: pd.DataFrame  # symptom, requests, failures, rate_pct, examples
     rest_denials: pd.DataFrame  # per /rest/v1 path: requests, 401, 403, signed-in callers denied
     symptom: Symptom  # the first failing symptom in the runbook's order, or NONE
     failing: tuple[Symptom, ...]
@@ -92,7 +106,7 @@ def separate(conn: Connection, window: Window) -> Symptoms:
     )
     return Symptoms(
         table=table,
-        rest_denials=for_display(denials.frame),
+        rest_denials=for_display(denials.frame[[c for c in REST_COLUMNS if c in denials.frame.columns]]),
         symptom=symptom,
         failing=tuple(failing),
         diagnosis=diagnose(symptom, tuple(failing), logins, session, who.attack_ips, requests.ok and denials.ok),
@@ -166,13 +180,11 @@ def rls_finding(denials: Fetched, *, count_401: bool) -> Finding:
 
 
 def _row(symptom: Symptom, n: int, failed: int, part: pd.DataFrame, ok: bool) -> dict[str, object]:
-    users = int(part.loc[part["failed"], "users"].sum()) if ok and not part.empty else 0
     return {
         "symptom": symptom.label_ko,
         "requests": n if ok else None,
         "failures": failed if ok else None,
         "rate_pct": pct(failed, n) if ok else None,
-        "users_seen_failing": users,
         "examples": attempts.top_codes(part) if ok else "측정 실패 (query failed)",
     }
 
@@ -187,7 +199,6 @@ def _rls_row(denials: Fetched, *, count_401: bool) -> dict[str, object]:
         "requests": n if denials.ok else None,
         "failures": denied if denials.ok else None,
         "rate_pct": pct(denied, n) if denials.ok else None,
-        "users_seen_failing": total(frame, "signed_in_users_denied"),
         "examples": ", ".join(
             f"{r.path} 403×{int(r.signed_in_403)}" for r in top.itertuples(index=False) if int(r.signed_in_403)
         )
