@@ -26,7 +26,6 @@ from opslib.measures import pct, total
 from opslib.results import Finding
 from opslib.timewindow import Window
 
-
 REST_COLUMNS = [
     "path",
     "requests",
