@@ -254,3 +254,23 @@ def test_round3_jwt_expiry_disagrees_and_rls_blocks_signed_in_users(contract_db)
     with db.read_only(contract_db.reader, "auth") as conn:
         agreeing = auth.jwt_expiry(conn, WINDOW, 300)
     assert agreeing.findings[0].outcome is Outcome.OK
+
+
+def test_round4_a_partial_drain_is_said_not_read_as_all_clear(contract_db):
+    """Expected (written first): 20 audited logins, 3 of them in auth_logs (the drain dropped the rest)
+    → drain coverage 15 % P1; the failure rate is not judged on 3 attempts (never OK on a blind drain)."""
+    with psycopg.connect(contract_db.admin) as conn, conn.cursor() as cur:
+        users = [_user(cur, n) for n in range(20)]
+        for i, u in enumerate(users):
+            ts = UNTIL - timedelta(minutes=55 - i * 2.5)
+            _audit_login(cur, ts, u)
+            if i % 7 == 0:
+                _log(cur, ts, user=u)
+        conn.commit()
+    with db.read_only(contract_db.reader, "auth") as conn:
+        found = auth.detect(conn, WINDOW)
+        signins = auth.patterns(conn, WINDOW)
+    coverage = next(f for f in signins.findings if f.check == "auth.log_drain_coverage")
+    assert coverage.outcome is Outcome.CRITICAL and coverage.severity is Severity.P1 and coverage.value == 15
+    rate = next(f for f in found.findings if f.check == "auth.login_failure_rate" and f.subject == "all")
+    assert rate.outcome is Outcome.NOT_EVALUATED
