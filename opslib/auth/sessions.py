@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from opslib import checks
 from opslib.auth import attempts
-from opslib.auth.attribution import Attribution
+from opslib.auth.attribution import nothing_attributed
 from opslib.auth.detection import read_requests
 from opslib.fetch import QueryTiming, fetch, timings
 from opslib.measures import first_value, number
@@ -46,8 +46,7 @@ def lookback(window: Window, jwt_expiry_seconds: int) -> Window:
 def jwt_expiry(conn: Connection, window: Window, jwt_expiry_seconds: int = 3600) -> JwtExpiry:
     span = lookback(window, jwt_expiry_seconds)
     chains = fetch(conn, "auth.refresh_chains", span.params())
-    nobody = Attribution((), (), chains, chains)
-    requests = read_requests(conn, window, nobody)
+    requests = read_requests(conn, window, nothing_attributed())
     frame = attempts.annotate(requests.frame) if requests.ok else attempts.annotate(pd.DataFrame())
     errors = frame[frame["outcome"] == attempts.SESSION] if not frame.empty else frame
     by_code = (
