@@ -91,14 +91,14 @@ def evaluate_exit(buckets: Sequence[LoginBucket], rule: ExitRule, until: datetim
     span_rate = pct(n - failed, n)
     span_judged = rule.judged(n, failed)
     span_bad = span_rate is not None and span_judged and span_rate < rule.min_success_pct
-    # A quiet span (too few attempts to judge a rate) is met only when every attempt in it succeeded;
+    # A quiet span (too few attempts to judge a rate) is met with at most one failure (a user's typo);
     # a span without a single attempt is not a recovered login page.
-    quiet_clean = not span_judged and n > 0 and failed == 0
+    quiet_clean = not span_judged and n > 0 and failed <= 1
     met = met_since is not None and held >= rule.hold_minutes and ((span_judged and not span_bad) or quiet_clean)
     if met and met_since is not None:
         since = kst_hhmm(met_since)
         quiet = (
-            f" · 단, 시도가 적음 ({n:,}건 < {rule.min_sample}건, 모두 성공): 트래픽 확인 (few attempts, all succeeded)"
+            f" · 단, 시도가 적음 ({n:,}건 < {rule.min_sample}건, 실패 {failed}건): 트래픽 확인 (few attempts)"
             if quiet_clean
             else ""
         )
