@@ -121,8 +121,7 @@ def floor(runs: int, out: Path) -> float:
     for _ in range(runs):
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "papermill", str(nb_path), str(out / "floor-out.ipynb"), "--no-progress-bar"]
-            + ["-k", "python3"],
+            [sys.executable, "-m", "papermill", str(nb_path), str(out / "floor-out.ipynb"), "-k", "python3"],
             capture_output=True,
             check=True,
         )
