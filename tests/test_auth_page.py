@@ -197,3 +197,42 @@ def test_html_report_renders_in_chromium(page_run, artifacts: Path):
         assert len(widths) >= 2 and all(w > 100 for w in widths), widths
         page.screenshot(path=str(artifacts / "auth-report.png"), full_page=True)
         browser.close()
+
+
+def test_the_anon_key_probe_runs_in_the_page_and_the_key_is_in_no_file(seeded, tmp_path, monkeypatch):
+    """The recovery probe through the whole notebook, against a local stub (127.0.0.1) the test starts."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    key = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiIsImlzcyI6InN1cGFiYXNlIn0.c2lnbmF0dXJlLW9mLXRoZS10ZXN0"
+
+    class Healthy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.headers.get("apikey") == key else 401)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Healthy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("SUPABASE_URL", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("SUPABASE_ANON_KEY", key)
+        s = seeded("healthy")
+        result = runner.run(
+            "auth",
+            {"until": s.as_of.isoformat(), "probe_health": True, "probe_timeout_s": 5.0},
+            database_url=s.db.reader,
+            out_dir=tmp_path,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.error is None, result.error
+    probe = next(f for f in result.findings if f.check == "auth.anon_key_probe")
+    assert probe.outcome is Outcome.OK and probe.value == 0, probe.detail
+    assert result.verdict is Verdict.PASS, "nothing secret was found and redacted (that would be ERROR)"
+    for p in result.folder.iterdir():
+        data = p.read_bytes()
+        assert key.encode() not in data and key.split(".")[1].encode() not in data, p.name
