@@ -216,6 +216,48 @@ PAGE_OWN_TARGET_S = 1.2  # issue 8: page minus trivial page at the demo scale
 LONG_RATIO_TARGET = 1.1  # issue 8: 42-day database (3x table, same rate) vs the 14-day page
 
 
+def floor(runs: int, out: Path) -> float:
+    """A trivial one-cell notebook through papermill as a process: what every page pays before its first query."""
+    import nbformat
+
+    nb_path = out / "floor.ipynb"
+    out.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), nb_path)
+    walls = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "papermill", str(nb_path), str(out / "floor-out.ipynb"), "-k", "python3"],
+            capture_output=True,
+            check=True,
+        )
+        walls.append(time.perf_counter() - t0)
+    median = statistics.median(walls)
+    print(f"   floor: trivial notebook through papermill ({runs} runs): wall median {median:.2f} s")
+    return median
+
+
+def auth_page(scale: int, runs: int, out: Path) -> None:
+    """The auth page (§3-B) on a GoTrue outage drill at `scale`, against the floor measured in the same run."""
+    name, report = seed_db(f"bench_auth_s{scale}", scale, "login_failure_spike")
+    base = floor(runs, out)
+    figures = run_page(name, report.as_of.isoformat(), runs, out, runbook="auth")
+    print(
+        f"   auth page minus floor at scale {scale}: {figures['wall_median_s'] - base:.2f} s "
+        f"({figures['wall_median_s'] / base:.1f}x the floor)"
+    )
+    from datetime import timedelta
+
+    until = report.as_of
+    with db.read_only(embedded.url(name, user=embedded.READER_ROLE), "bench") as conn:
+        found = explain.explain_domain(conn, "auth", until - timedelta(hours=1), until, AUTH_EXPLAIN_OVERRIDES)
+    for p in found:
+        print(f"     {p.query}: {p.plan_class}")
+
+
+AUTH_EXPLAIN_OVERRIDES = {"attack_ips": [], "noisy_users": [], "days_back": 7, "slow_ms": 3000.0}
+
+
 RECONCILE = """
 import json, sys, time
 from datetime import datetime
@@ -414,6 +456,7 @@ def main() -> None:
     ap.add_argument("--skip-s1", action="store_true", help="without the scale-1 seed")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
     ap.add_argument("--cron-only", action="store_true", help="only the cron page, at scale 1 and the demo scale")
+    ap.add_argument("--auth", action="store_true", help="only the auth page (§3-B): scale 1 and the demo scale")
     ap.add_argument(
         "--compare-prechecks",
         metavar="TREE",
@@ -438,6 +481,10 @@ def main() -> None:
                 shutil.rmtree(HOME, ignore_errors=True)
         return
     try:
+        if args.auth:
+            for scale in (1, args.demo_scale):
+                auth_page(scale, args.runs, out)
+            return
         if args.compare_prechecks:
             name, report = seed_db("bench_demo", args.demo_scale, "healthy")
             compare_prechecks(name, report.as_of.isoformat(), args.runs, out, args.compare_prechecks)

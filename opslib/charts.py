@@ -457,3 +457,45 @@ def backlog_line(buckets: pd.DataFrame) -> None:
     _style(ax)
     _legend(ax)
     show(fig)
+
+
+def failure_rate(buckets: pd.DataFrame, check_id: str, title_ko: str, title_en: str, *, series: str = "series") -> None:
+    """A failure rate (%) per bucket, one line per series, with the check's warning and P0 lines.
+
+    buckets: bucket_start, <series>, failure_rate (None where nothing was attempted).
+    """
+    title = label(title_ko, title_en)
+    if buckets.empty or buckets["failure_rate"].dropna().empty:
+        return _empty(title)
+    check = checks.get(check_id)
+    fig = _figure()
+    ax = fig.add_subplot()
+    for name, part in buckets.sort_values("bucket_start").groupby(series):
+        ax.plot(
+            _kst(part["bucket_start"]),
+            part["failure_rate"],
+            marker="o",
+            ms=3,
+            lw=2.2 if name == "all" else 1.2,
+            label=str(name),
+        )
+    if check.warn is not None:
+        ax.axhline(
+            check.warn, color=WARN, ls="--", lw=1.2, label=label(f"경고 {check.warn:g}%", f"warning {check.warn:g}%")
+        )
+    if check.critical is not None:
+        ax.axhline(
+            check.critical,
+            color=CRIT,
+            ls="--",
+            lw=1.2,
+            label=label(f"위험 {check.critical:g}% (P0)", f"P0 {check.critical:g}%"),
+        )
+    highest = float(buckets["failure_rate"].max(skipna=True))
+    ax.set_ylim(-1, max(20.0, min(101.0, highest + 5)))
+    ax.set_ylabel("%")
+    ax.set_title(title)
+    _time_axis(ax)
+    _style(ax)
+    _legend(ax)
+    show(fig)

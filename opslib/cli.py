@@ -26,6 +26,7 @@ database: --database-url, else $OPSBOOK_DATABASE_URL, else the embedded demo dat
 ACTION_NAMES = (
     "payments-kill-switch",
     "payments-maintenance-banner",
+    "auth-login-notice",
     "cron-run-job-once",
     "cron-pause-job",
     "messages-kill-switch",

@@ -135,10 +135,25 @@ def _validate_messaging(values: Mapping[str, Any]) -> None:
         timewindow.parse_instant(str(values["realtime_restart_at"]), name="realtime_restart_at")
 
 
+def _validate_auth(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    expiry = int(values.get("jwt_expiry_seconds", 3600))
+    if not 30 <= expiry <= 604_800:
+        raise ConfigError(f"parameter jwt_expiry_seconds={expiry} must be between 30 and 604800 seconds (one week)")
+    if float(values.get("slow_ms", 3000)) <= 0:
+        raise ConfigError("parameter slow_ms must be a positive number of milliseconds")
+    if int(values.get("exit_hold_minutes", 10)) <= 0:
+        raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
+    timeout = float(values.get("probe_timeout_s", 5.0))
+    if not 0 < timeout <= 60:
+        raise ConfigError(f"parameter probe_timeout_s={timeout:g} must be more than 0 and at most 60 seconds")
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
     "cron": Runbook("cron", "§3-F", "크론/스케줄 잡 장애 (Cron)", _validate_cron),
     "messaging": Runbook("messaging", "§3-C", "메시지/리얼타임 장애 (Messaging)", _validate_messaging),
+    "auth": Runbook("auth", "§3-B", "인증/로그인 장애 (Auth/Login)", _validate_auth),
 }
 
 

@@ -80,7 +80,13 @@ class RunResult:
     headline: tuple[str, ...] = ()  # the page's first sentences (the real cause, "nothing to judge")
 
 
-SECRET_ENV_HINTS = ("PORTONE_WEBHOOK_SECRET", "SUPABASE_SERVICE_ROLE_KEY", "CRON_SECRET", "TOSS_SECRET_KEY")
+SECRET_ENV_HINTS = (
+    "PORTONE_WEBHOOK_SECRET",
+    "SUPABASE_SERVICE_ROLE_KEY",
+    "CRON_SECRET",
+    "TOSS_SECRET_KEY",
+    "SUPABASE_ANON_KEY",  # §3-B probe: public by design, still never written to evidence
+)
 
 
 def _url_password(raw: str | None) -> list[str]:

@@ -1,8 +1,8 @@
 """Notice banners as guarded actions: publish (or take down) a runbook's notice banner.
 
-§3-A 최소 완화 "일시 점검" banner in the store; §3-C 최소 완화 "즉시 발송 안내" (scheduled
-sending paused) at the top of home. One definition per banner (define()), the same plan and
-execution; a banner is recognised by its title.
+§3-A 최소 완화 "일시 점검" banner in the store; §3-B "로그인 점검 중" (a popup signed-out users see);
+§3-C 최소 완화 "즉시 발송 안내" (scheduled sending paused) at the top of home. One definition per
+banner (define()), the same plan and execution; a banner is recognised by its title.
 """
 
 from __future__ import annotations
@@ -225,3 +225,14 @@ messages_notice_banner = define(
         "scheduled messages notice banner",
     )
 )
+# Runbook §3-B 최소 완화: 긴급 공지 "로그인 점검 중, 재시도/업데이트 안내" (→ §1 소통 템플릿). A popup:
+# the login screen shows it to signed-out users, whom the banners policy lets read live banners.
+LOGIN_NOTICE = Notice(
+    "auth-login-notice",
+    "로그인 점검 중: 잠시 후 다시 시도하거나 앱을 최신 버전으로 업데이트해 주세요 "
+    "(Login under maintenance: please retry shortly or update the app)",
+    "system/login-maintenance.webp",
+    "popup",
+    "§3-B login notice",
+)
+login_notice = define(LOGIN_NOTICE)

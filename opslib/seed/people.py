@@ -67,7 +67,8 @@ SELECT '00000000-0000-0000-0000-000000000000'::uuid, s_uuid4(u.n, 19),
                          'log_type', 'account', 'traits', json_build_object('provider', u.provider)),
        u.last_sign_in_at, ''
 FROM s_users u, s_params p
-WHERE u.last_sign_in_at >= p.as_of - interval '3 days'
+-- the logins of the last 3 days are written from logs.auth_logs (telemetry.AUDIT_LOGINS), one per success
+WHERE u.last_sign_in_at < p.as_of - interval '3 days'
 UNION ALL
 SELECT '00000000-0000-0000-0000-000000000000'::uuid, s_uuid4(u.n, 20),
        json_build_object('action', 'user_signedup', 'actor_id', u.id, 'actor_username', u.email,
@@ -78,10 +79,27 @@ FROM s_users u, s_params p
 WHERE u.created_at >= p.t0
 """
 
+# Refresh tokens of the sessions active in the last day: a client rotates its refresh token a
+# little before its access token expires (3600 s by default), so a session's tokens are 55-59
+# minutes apart; the latest is live, the earlier ones revoked when they were used.
+REFRESH_TOKENS = """
+INSERT INTO auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id)
+SELECT '00000000-0000-0000-0000-000000000000'::uuid, substr(md5(u.n || ':rt:' || g), 1, 12), u.id::text, g > 0,
+       x.refreshed - g * x.gap, x.refreshed - greatest(g - 1, 0) * x.gap,
+       CASE WHEN g < 12 THEN substr(md5(u.n || ':rt:' || (g + 1)), 1, 12) END, s_uuid4(u.n, 17)
+FROM s_users u, s_params p
+CROSS JOIN LATERAL (SELECT least(p.as_of, u.last_sign_in_at + s_rnd(u.n, 8) * interval '20 hours') AS refreshed,
+                           (3300 + 240 * s_rnd(u.n, 31)) * interval '1 second' AS gap) x
+CROSS JOIN generate_series(0, 12) g
+WHERE u.last_sign_in_at IS NOT NULL AND x.refreshed >= p.as_of - interval '1 day'
+  AND x.refreshed - g * x.gap >= u.last_sign_in_at
+"""
+
 STEPS = (
     ("auth.users", USERS),
     ("user_profiles", PROFILES),
     ("auth.identities", IDENTITIES),
     ("auth.sessions", SESSIONS),
     ("auth.audit_log_entries", AUDIT),
+    ("auth.refresh_tokens", REFRESH_TOKENS),
 )

@@ -78,27 +78,56 @@ FROM logs.function_edge_logs f, s_params p
 WHERE f.function_name <> 'payment-webhook' AND f."timestamp" >= p.as_of - interval '3 days'
 """
 
-# GoTrue request log: /token password and refresh_token grants; a wrong password is HTTP 400
-# invalid_credentials (1 in 35 password attempts, ~2.9 %).
+# GoTrue request log: logins and refresh_token grants. Email users log in with /token password,
+# kakao users through the social /callback (a 302 back to the app), apple and google users with a
+# native /token id_token; a wrong password is HTTP 400 invalid_credentials (email users only, one
+# in 210 password attempts). The metadata carries what GoTrue's request logger drains: the client
+# address (remote_addr), the user agent and the duration (nanoseconds).
 AUTH_LOGS = f"""
 INSERT INTO logs.auth_logs
   (id, "timestamp", level, method, path, grant_type, status, error_code, provider, user_id, request_id, msg, metadata)
 SELECT s_uuid4(r.k, 221), r.ts, CASE WHEN x.status >= 400 THEN 'warning' ELSE 'info' END, x.method, x.path, x.grant,
-       x.status, x.error_code, CASE WHEN x.path = '/token' THEN u.provider END, u.id,
-       substr(md5(r.k::text || 'auth'), 1, 16), x.msg, jsonb_build_object('referer', 'fanapp://callback')
+       x.status, x.error_code, x.provider, u.id,
+       substr(md5(r.k::text || 'auth'), 1, 16), x.msg,
+       jsonb_build_object('referer', 'fanapp://callback',
+                          'remote_addr', '211.' || (36 + u.n % 200) || '.' || (u.n / 200) % 250 || '.' || 1 + u.n % 250,
+                          'user_agent', (ARRAY['FanApp/3.4.1 (iPhone; iOS 18.1; Scale/3.00)',
+                                               'FanApp/3.4.1 (Android 15; SM-S928N)',
+                                               'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Safari/605.1.15'
+                                               ])[1 + u.n % 3],
+                          'duration', (20 + floor(180 * s_rnd(r.k, 223)))::bigint * 1000000)
 FROM (SELECT ts, row_number() OVER (ORDER BY ts) AS k
       FROM s_rhythm({AUTH_REQUESTS_PER_DAY_PER_SCALE} * sqrt((SELECT scale FROM s_params)), 24 * {LOG_DAYS})) r
 CROSS JOIN s_params p
 JOIN s_users u ON u.n = p.fan0 + floor(p.n_fans * s_rnd(r.k, 222))::int
+CROSS JOIN LATERAL (SELECT r.k % 20 < 6 AS login, r.k % 700 = 0 AND u.provider = 'email' AS wrong) l
 CROSS JOIN LATERAL (
   SELECT CASE WHEN r.k % 20 IN (17, 19) THEN 'GET' ELSE 'POST' END AS method,
-         CASE WHEN r.k % 20 < 17 THEN '/token' WHEN r.k % 20 = 18 THEN '/logout' ELSE '/user' END AS path,
-         CASE WHEN r.k % 20 < 6 THEN 'password' WHEN r.k % 20 < 17 THEN 'refresh_token' END AS grant,
-         CASE WHEN r.k % 700 = 0 THEN 400 WHEN r.k % 20 = 18 THEN 204 ELSE 200 END AS status,
-         CASE WHEN r.k % 700 = 0 THEN 'invalid_credentials' END AS error_code,
-         CASE WHEN r.k % 700 = 0 THEN 'Invalid login credentials'
+         CASE WHEN l.login AND u.provider = 'kakao' THEN '/callback'
+              WHEN r.k % 20 < 17 THEN '/token' WHEN r.k % 20 = 18 THEN '/logout' ELSE '/user' END AS path,
+         CASE WHEN l.login AND u.provider = 'email' THEN 'password'
+              WHEN l.login AND u.provider = 'kakao' THEN NULL
+              WHEN l.login THEN 'id_token'
+              WHEN r.k % 20 < 17 THEN 'refresh_token' END AS grant,
+         CASE WHEN l.login THEN u.provider END AS provider,
+         CASE WHEN l.wrong THEN 400 WHEN l.login AND u.provider = 'kakao' THEN 302
+              WHEN r.k % 20 = 18 THEN 204 ELSE 200 END AS status,
+         CASE WHEN l.wrong THEN 'invalid_credentials' END AS error_code,
+         CASE WHEN l.wrong THEN 'Invalid login credentials'
               WHEN r.k % 20 < 17 THEN 'Login' ELSE 'request completed' END AS msg
 ) x
+"""
+
+# GoTrue's audit trail writes a 'login' row for every successful login, none for a failed one.
+AUDIT_LOGINS = """
+INSERT INTO auth.audit_log_entries (instance_id, id, payload, created_at, ip_address)
+SELECT '00000000-0000-0000-0000-000000000000'::uuid, md5(a.id::text || ':audit')::uuid,
+       json_build_object('action', 'login', 'actor_id', a.user_id, 'actor_username', u.email, 'actor_via_sso', false,
+                         'log_type', 'account', 'traits', json_build_object('provider', a.provider)),
+       a."timestamp", coalesce(a.metadata->>'remote_addr', '')
+FROM logs.auth_logs a
+JOIN auth.users u ON u.id = a.user_id
+WHERE a.provider IS NOT NULL AND a.error_code IS NULL AND a.status < 400
 """
 
 API_LOGS = f"""

@@ -10,3 +10,6 @@ CREATE INDEX IF NOT EXISTS dt_purchases_created_idx ON public.dt_purchases (crea
 -- its window, and the same window on previous days, by these.
 CREATE INDEX IF NOT EXISTS messages_created_idx ON public.messages (created_at);
 CREATE INDEX IF NOT EXISTS messages_sent_idx ON public.messages (sent_at) WHERE sent_at IS NOT NULL;
+-- auth.audit_log_entries has only instance_id indexed in Supabase's schema: the auth page's
+-- comparison of successful logins with the audit trail (§3-B 트리아지 2) reads the window with this.
+CREATE INDEX IF NOT EXISTS audit_log_entries_created_idx ON auth.audit_log_entries (created_at);

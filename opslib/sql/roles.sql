@@ -152,3 +152,5 @@ GRANT SELECT ON public.messages TO opsbook_actor;
 GRANT UPDATE (scheduled_status, locked_by, locked_at) ON public.messages TO opsbook_actor;
 GRANT EXECUTE ON FUNCTION public.invoke_edge_function(text, jsonb, int) TO opsbook_actor;
 GRANT EXECUTE ON FUNCTION public.is_feature_enabled(text) TO opsbook_actor;
+-- auth actions: the "로그인 점검 중" notice is a banner (the grants on public.banners above);
+-- nothing more is needed.

@@ -1,5 +1,5 @@
 -- name: banner_live
--- section: §3-A 최소 완화 ("일시 점검" banner)
+-- section: §3-A 최소 완화 ("일시 점검" banner), §3-B 최소 완화 ("로그인 점검 중" notice)
 -- Live banners carrying the given title (the maintenance banner is recognised by its title).
 -- param: title text  banner title
 SELECT id, title, placement, platform, priority, is_active, starts_at, ends_at, image_path, link_url

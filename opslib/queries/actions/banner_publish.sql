@@ -1,5 +1,5 @@
 -- name: banner_publish
--- section: §3-A 최소 완화 ("일시 점검" banner)
+-- section: §3-A 최소 완화 ("일시 점검" banner), §3-B 최소 완화 ("로그인 점검 중" notice)
 -- Publish the maintenance banner (active now, top priority, every platform).
 -- param: title text  banner title
 -- param: image_path text  storage path in bucket 'banners'

@@ -1,5 +1,5 @@
 -- name: banner_unpublish
--- section: §3-A 최소 완화 ("일시 점검" banner)
+-- section: §3-A 최소 완화 ("일시 점검" banner), §3-B 최소 완화 ("로그인 점검 중" notice)
 -- Take live maintenance banners down (recovery).
 -- param: title text  banner title
 UPDATE public.banners SET is_active = false, ends_at = now()

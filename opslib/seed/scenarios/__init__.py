@@ -4,8 +4,12 @@ from __future__ import annotations
 
 # Importing a drill's module registers it (the alias marks the import as intended).
 from opslib.seed.scenarios import amount_mismatch as amount_mismatch
+
+# auth (§3-B)
+from opslib.seed.scenarios import auth_rate_limited as auth_rate_limited
 from opslib.seed.scenarios import checkout_failures as checkout_failures
 from opslib.seed.scenarios import cleanup_not_running as cleanup_not_running
+from opslib.seed.scenarios import credential_stuffing as credential_stuffing
 from opslib.seed.scenarios import cron_secret_mismatch as cron_secret_mismatch
 from opslib.seed.scenarios import dispatcher_secret_mismatch as dispatcher_secret_mismatch
 from opslib.seed.scenarios import dispatcher_stalled as dispatcher_stalled
@@ -15,6 +19,7 @@ from opslib.seed.scenarios import healthy as healthy
 from opslib.seed.scenarios import job_overlap_long_running as job_overlap_long_running
 from opslib.seed.scenarios import job_unscheduled as job_unscheduled
 from opslib.seed.scenarios import ledger_credit_lag as ledger_credit_lag
+from opslib.seed.scenarios import login_failure_spike as login_failure_spike
 from opslib.seed.scenarios import messages_stuck_processing as messages_stuck_processing
 from opslib.seed.scenarios import negative_balance as negative_balance
 from opslib.seed.scenarios import net_timeouts as net_timeouts
@@ -22,8 +27,11 @@ from opslib.seed.scenarios import pg_paid_db_pending as pg_paid_db_pending
 from opslib.seed.scenarios import push_provider_failures as push_provider_failures
 from opslib.seed.scenarios import realtime_degraded as realtime_degraded
 from opslib.seed.scenarios import reconcile_failing_5xx as reconcile_failing_5xx
+from opslib.seed.scenarios import refresh_token_failures as refresh_token_failures
 from opslib.seed.scenarios import refund_not_clawed_back as refund_not_clawed_back
+from opslib.seed.scenarios import rls_denials_after_migration as rls_denials_after_migration
 from opslib.seed.scenarios import scheduled_dispatch_kill_switch_left_off as scheduled_dispatch_kill_switch_left_off
+from opslib.seed.scenarios import social_provider_down as social_provider_down
 from opslib.seed.scenarios import webhook_handler_5xx as webhook_handler_5xx
 from opslib.seed.scenarios import webhook_secret_mismatch as webhook_secret_mismatch
 from opslib.seed.scenarios.base import SCENARIOS, Expected, Scenario, ScenarioContext, Stage, register
