@@ -107,8 +107,26 @@ def _validate_payments(values: Mapping[str, Any]) -> None:
         raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
 
 
+def _validate_storage(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    if int(values.get("exit_hold_minutes", 5)) <= 0:
+        raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
+    if not float(values.get("bucket_quota_gb", 50.0)) > 0:
+        raise ConfigError("parameter bucket_quota_gb must be a positive number of gigabytes")
+    timeout = float(values.get("probe_timeout_s", 5.0))
+    if not 0 < timeout <= 30:
+        raise ConfigError("parameter probe_timeout_s must be between 0 and 30 seconds (the probe is time-bounded)")
+    for name in ("private_bucket", "probe_bucket"):
+        if not str(values.get(name, "")).strip():
+            raise ConfigError(f"parameter {name} must name a storage bucket")
+    path = str(values.get("probe_path", "opsbook-probe"))
+    if not path.strip("/") or ".." in path or "?" in path or "#" in path:
+        raise ConfigError(f"parameter probe_path={path!r} must be a plain test folder such as opsbook-probe")
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
+    "storage": Runbook("storage", "§3-D", "스토리지 장애 (Storage)", _validate_storage),
 }
 
 

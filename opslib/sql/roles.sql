@@ -33,3 +33,8 @@ GRANT UPDATE (enabled, metadata, updated_by) ON public.feature_flags TO opsbook_
 GRANT INSERT ON public.banners, public.admin_audit_log TO opsbook_actor;
 GRANT UPDATE (is_active, ends_at) ON public.banners TO opsbook_actor;
 GRANT EXECUTE ON FUNCTION auth.uid(), auth.role() TO opsbook_actor;
+
+-- storage actions (§3-D: a bucket from public to private, and back)
+GRANT USAGE ON SCHEMA storage TO opsbook_actor;
+GRANT SELECT ON storage.buckets, storage.objects TO opsbook_actor;
+GRANT UPDATE (public, updated_at) ON storage.buckets TO opsbook_actor;
