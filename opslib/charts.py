@@ -270,7 +270,9 @@ def upload_success_rate(buckets: pd.DataFrame) -> None:
     ax = fig.add_subplot()
     for bucket_id, part in buckets.sort_values("bucket_start").groupby("bucket_id"):
         ax.plot(_kst(part["bucket_start"]), part["success_rate"], marker="o", ms=3, label=str(bucket_id))
-    ax.axhline(check.warn, color=WARN, ls="--", lw=1.2, label=label(f"종료 기준 {check.warn:g}%", f"exit {check.warn:g}%"))
+    ax.axhline(
+        check.warn, color=WARN, ls="--", lw=1.2, label=label(f"종료 기준 {check.warn:g}%", f"exit {check.warn:g}%")
+    )
     ax.axhline(
         check.critical, color=CRIT, ls="--", lw=1.2, label=label(f"위험 {check.critical:g}%", f"P1 {check.critical:g}%")
     )

@@ -88,7 +88,13 @@ def bucket_private(
         before = _row(queries.run(conn, "actions.bucket_for_update", {"bucket_id": bucket}).frame, bucket)
         if before["public"] == wanted:
             return ActionOutcome(
-                NAME, bucket, True, False, before, before, (),
+                NAME,
+                bucket,
+                True,
+                False,
+                before,
+                before,
+                (),
                 f"{bucket} was already {'public' if wanted else 'private'}: nothing written",
             )
         updated = queries.run(conn, "actions.bucket_set_public", {"bucket_id": bucket, "public": wanted}).frame
@@ -112,4 +118,6 @@ def bucket_private(
         if len(written) != 1:
             raise ActionRefused(f"expected exactly one audit row for {bucket}, found {len(written)}; rolled back")
     state = "public again" if wanted else "private (signed URLs only)"
-    return ActionOutcome(NAME, bucket, True, True, before, after, written, f"{bucket} is now {state}; audit row written")
+    return ActionOutcome(
+        NAME, bucket, True, True, before, after, written, f"{bucket} is now {state}; audit row written"
+    )

@@ -120,10 +120,17 @@ def rejected_findings(requests: Fetched, rejected: pd.DataFrame) -> list[Finding
         return [checks.error(check, requests.error or "")]
     large = int(rejected["too_large_413"].sum()) if not rejected.empty else 0
     mime = int(rejected["disallowed_mime_415"].sum()) if not rejected.empty else 0
-    shown = rejected[(rejected["too_large_413"] + rejected["disallowed_mime_415"]) > 0] if not rejected.empty else rejected
+    shown = (
+        rejected[(rejected["too_large_413"] + rejected["disallowed_mime_415"]) > 0] if not rejected.empty else rejected
+    )
     detail = f"크기 초과(413) {large:,}건, 허용되지 않은 MIME(415) {mime:,}건"
     if not shown.empty:
-        detail += " (" + ", ".join(
-            f"{r.bucket_id}: 413 ×{r.too_large_413}, 415 ×{r.disallowed_mime_415}" for r in shown.itertuples(index=False)
-        ) + ")"
+        detail += (
+            " ("
+            + ", ".join(
+                f"{r.bucket_id}: 413 ×{r.too_large_413}, 415 ×{r.disallowed_mime_415}"
+                for r in shown.itertuples(index=False)
+            )
+            + ")"
+        )
     return [checks.evaluate(check, large + mime, detail=detail, evidence=evidence(for_display(shown)))]

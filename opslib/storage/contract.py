@@ -16,7 +16,9 @@ from importlib import resources
 CONTRACT_FILES = ("10_supabase_system.sql", "20_app.sql")
 
 _BUCKETS = re.compile(r"INSERT INTO storage\.buckets\s*\(([^)]*)\)\s*VALUES(.*?);", re.S | re.I)
-_TUPLE = re.compile(r"\(\s*('(?:[^']|'')*'(?:\s*,\s*(?:'(?:[^']|'')*'|true|false|null|\d+|ARRAY\[[^\]]*\]))*)\s*\)", re.I)
+_TUPLE = re.compile(
+    r"\(\s*('(?:[^']|'')*'(?:\s*,\s*(?:'(?:[^']|'')*'|true|false|null|\d+|ARRAY\[[^\]]*\]))*)\s*\)", re.I
+)
 _VALUE = re.compile(r"'(?:[^']|'')*'|true|false|null|\d+|ARRAY\[[^\]]*\]", re.I)
 _POLICY = re.compile(
     r'CREATE POLICY\s+"(?P<name>[^"]+)"\s+ON\s+storage\.(?P<table>objects|buckets)\s+'

@@ -152,22 +152,31 @@ def evaluate_exit(
 def assemble(frame: pd.DataFrame, since: datetime, until: datetime) -> list[UploadBucket]:
     up = of_kind(frame, Kind.UPLOAD.value)
     sums = up.groupby("bucket_start")[["requests", "ok"]].sum() if not up.empty else pd.DataFrame()
-    index = {pd.Timestamp(k).tz_convert("UTC") if pd.Timestamp(k).tzinfo else pd.Timestamp(k, tz="UTC"): v
-             for k, v in sums.iterrows()} if not sums.empty else {}
+    index = (
+        {
+            pd.Timestamp(k).tz_convert("UTC") if pd.Timestamp(k).tzinfo else pd.Timestamp(k, tz="UTC"): v
+            for k, v in sums.iterrows()
+        }
+        if not sums.empty
+        else {}
+    )
     out = []
     start = since
     while start < until:
         end = min(start + BUCKET, until)
         row = index.get(pd.Timestamp(start).tz_convert("UTC"))
         out.append(
-            UploadBucket(start, end, int(row["requests"]) if row is not None else 0,
-                         int(row["ok"]) if row is not None else 0)
+            UploadBucket(
+                start, end, int(row["requests"]) if row is not None else 0, int(row["ok"]) if row is not None else 0
+            )
         )
         start = end
     return out
 
 
-def exit_condition(conn: Connection, until: datetime, hold_minutes: int = 5, lookback_minutes: int = 60) -> ExitCondition:
+def exit_condition(
+    conn: Connection, until: datetime, hold_minutes: int = 5, lookback_minutes: int = 60
+) -> ExitCondition:
     since = until - timedelta(minutes=lookback_minutes)
     requests = fetch(conn, "storage.requests_buckets", {"since": since, "until": until, "bucket": BUCKET})
     check = checks.get(CHECK)
@@ -179,8 +188,17 @@ def exit_condition(conn: Connection, until: datetime, hold_minutes: int = 5, loo
             title="종료 조건 (exit condition)",
             detail=f"측정 실패: {requests.error}",
         )
-        return ExitCondition(until, hold_minutes, False, False, None, f"판단 불가: {requests.error}",
-                             pd.DataFrame(), (finding,), timings(requests))
+        return ExitCondition(
+            until,
+            hold_minutes,
+            False,
+            False,
+            None,
+            f"판단 불가: {requests.error}",
+            pd.DataFrame(),
+            (finding,),
+            timings(requests),
+        )
     buckets = assemble(tidy(requests.frame), since, until)
     ev = evaluate_exit(buckets, hold_minutes, until, check)
     records = [
@@ -199,5 +217,6 @@ def exit_condition(conn: Connection, until: datetime, hold_minutes: int = 5, loo
     if not frame.empty:
         for col in ("bucket_start", "bucket_end"):
             frame[col] = pd.to_datetime(frame[col], utc=True).dt.tz_convert(KST)
-    return ExitCondition(until, hold_minutes, ev.met, ev.judgeable, ev.met_since, ev.sentence, frame, (),
-                         timings(requests))
+    return ExitCondition(
+        until, hold_minutes, ev.met, ev.judgeable, ev.met_since, ev.sentence, frame, (), timings(requests)
+    )

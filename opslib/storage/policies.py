@@ -85,14 +85,18 @@ def compare_policies(live: pd.DataFrame, expected: Sequence[PolicySpec]) -> pd.D
         records.append(_record(spec.table, spec.name, cmd, roles, state, "; ".join(diffs)))
     for (table, name), r in found.items():
         records.append(_record(table, name, str(r.cmd).upper(), _roles(r.roles), "added", "계약에 없는 정책"))
-    return pd.DataFrame(
-        records, columns=["table", "policy", "cmd", "roles", "state", "difference"]
-    )
+    return pd.DataFrame(records, columns=["table", "policy", "cmd", "roles", "state", "difference"])
 
 
 def _record(table: str, name: str, cmd: str, roles: Sequence[str], state: str, difference: str) -> dict[str, str]:
-    return {"table": f"storage.{table}", "policy": name, "cmd": cmd, "roles": ",".join(roles), "state": state,
-            "difference": difference}
+    return {
+        "table": f"storage.{table}",
+        "policy": name,
+        "cmd": cmd,
+        "roles": ",".join(roles),
+        "state": state,
+        "difference": difference,
+    }
 
 
 def compare_buckets(live: pd.DataFrame, expected: Sequence[BucketSpec], personal: Iterable[str]) -> pd.DataFrame:
@@ -163,7 +167,9 @@ def policies(conn: Connection, personal_buckets: Sequence[str] = ()) -> Policies
     live = fetch(conn, "storage.policies", {})
     buckets = fetch(conn, "storage.buckets", {})
     policy_table = compare_policies(live.frame, expected_policies()) if live.ok else pd.DataFrame()
-    bucket_table = compare_buckets(buckets.frame, expected_buckets(), personal_buckets) if buckets.ok else pd.DataFrame()
+    bucket_table = (
+        compare_buckets(buckets.frame, expected_buckets(), personal_buckets) if buckets.ok else pd.DataFrame()
+    )
     rls = None
     if live.ok and not live.frame.empty:
         objects = live.frame[live.frame["table_name"] == "objects"]
@@ -221,7 +227,7 @@ def policy_findings(ok_: bool, error: str | None, table: pd.DataFrame) -> list[F
             check,
             1,
             subject=str(r.policy),
-            detail=f"{r.table} \"{r.policy}\" {label[str(r.state)]}" + (f": {r.difference}" if r.difference else ""),
+            detail=f'{r.table} "{r.policy}" {label[str(r.state)]}' + (f": {r.difference}" if r.difference else ""),
             evidence=evidence(pd.DataFrame([r._asdict()])),
         )
         for r in drifted.itertuples(index=False)
@@ -249,9 +255,7 @@ def exposure_findings(
         return [checks.error(check, error or "")]
     out = []
     for r in exposed.itertuples(index=False):
-        detail = (
-            f"{r.bucket_id} 공개 상태: 객체 {r.objects:,}개 ({r.bytes / 1e6:,.1f} MB)가 공개 URL로 노출 — {r.why}"
-        )
+        detail = f"{r.bucket_id} 공개 상태: 객체 {r.objects:,}개 ({r.bytes / 1e6:,.1f} MB)가 공개 URL로 노출 — {r.why}"
         if count_error:
             detail += f" · 객체 수 조회 실패: {count_error}"
         out.append(checks.evaluate(check, int(r.objects), subject=str(r.bucket_id), detail=detail))
@@ -261,7 +265,8 @@ def exposure_findings(
                 check,
                 0,
                 subject="storage.objects RLS",
-                detail="storage.objects의 RLS가 꺼져 있음: 정책과 무관하게 모든 객체 접근 가능 (row level security off)",
+                detail="storage.objects의 RLS가 꺼져 있음: 정책과 무관하게 모든 객체 접근 가능 "
+                "(row level security off)",
             )
         )
     if not out:

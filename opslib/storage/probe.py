@@ -108,7 +108,7 @@ def _request(method: str, url: str, key: str, body: bytes | None, timeout: float
         headers.update({"Content-Type": "text/plain", "x-upsert": "true", "cache-control": "no-cache"})
     req = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (scheme checked)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return int(resp.status), ""
     except urllib.error.HTTPError as exc:
         return int(exc.code), ""

@@ -49,8 +49,8 @@ def errors(requests: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         status=bad["status_code"].map(status_label),
     )
     bad = bad.assign(series=bad["prefix"] + " " + bad["status"])
-    over_time = bad.groupby(["bucket_start", "series"], as_index=False)["failed"].sum().rename(
-        columns={"failed": "failures"}
+    over_time = (
+        bad.groupby(["bucket_start", "series"], as_index=False)["failed"].sum().rename(columns={"failed": "failures"})
     )
     by_prefix = (
         bad.groupby(["prefix", "status"], as_index=False)
@@ -110,7 +110,5 @@ def cors_findings(pre: Fetched) -> list[Finding]:
         detail += " (origin: " + ", ".join(f"{o or '(없음)'} ×{int(c)}" for o, c in by_origin.items()) + ")"
         detail += " → Storage CORS 허용 origin 확인 (check the allowed origins)"
     return [
-        checks.evaluate(
-            check, pct(bad, n), sample=n, failures=bad, detail=detail, evidence=evidence(bad_rows.head(10))
-        )
+        checks.evaluate(check, pct(bad, n), sample=n, failures=bad, detail=detail, evidence=evidence(bad_rows.head(10)))
     ]

@@ -64,9 +64,13 @@ def split(requests: pd.DataFrame, private: set[str]) -> dict[Symptom, pd.DataFra
     uploads = of_kind(requests, Kind.UPLOAD.value)
     signs = of_kind(requests, Kind.URL_SIGN.value)
     public_private = of_kind(requests, Kind.READ_PUBLIC.value)
-    public_private = public_private[public_private["bucket_id"].isin(private)] if not public_private.empty else public_private
+    public_private = (
+        public_private[public_private["bucket_id"].isin(private)] if not public_private.empty else public_private
+    )
     # a public URL of a private bucket is a generation failure whatever the gateway answered
-    forced = public_private.assign(ok=0, failed=public_private["requests"]) if not public_private.empty else public_private
+    forced = (
+        public_private.assign(ok=0, failed=public_private["requests"]) if not public_private.empty else public_private
+    )
     reads = of_kind(requests, *READS)
     if not reads.empty:
         denied = reads["status_code"] == 403
@@ -107,9 +111,7 @@ def examples(failed: pd.DataFrame, private: set[str]) -> pd.DataFrame:
         | ((rows["kind"] == Kind.READ_PUBLIC.value) & rows["bucket_id"].isin(private)),
         Symptom.READ: rows["kind"].isin(READS) & (rows["status_code"] == 403),
     }
-    parts = [
-        rows[mask].head(EXAMPLES_PER_SYMPTOM).assign(symptom=symptom.label) for symptom, mask in wanted.items()
-    ]
+    parts = [rows[mask].head(EXAMPLES_PER_SYMPTOM).assign(symptom=symptom.label) for symptom, mask in wanted.items()]
     cols = ["symptom", "at", "method", "path", "status_code", "platform", "event_message"]
     return for_display(pd.concat(parts)[cols]) if parts else pd.DataFrame(columns=cols)
 
