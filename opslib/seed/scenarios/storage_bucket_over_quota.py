@@ -33,7 +33,7 @@ def inject(conn: psycopg.Connection, ctx: ScenarioContext) -> None:
                                       'mimetype', 'video/mp4', 'cacheControl', 'max-age=3600',
                                       'contentLength', {VIDEO_BYTES}, 'httpStatusCode', 200),
                    s_uuid4(i, 983)::text
-            FROM s_params p, generate_series(1, {VIDEOS}) i
+            FROM s_params p CROSS JOIN generate_series(1, {VIDEOS}) i
             JOIN s_users c ON c.n = 4 + i % (SELECT n_creators FROM s_params)
             CROSS JOIN LATERAL (SELECT p.incident_start - (i::float8 / {VIDEOS}) * interval '10 days' AS at) x"""  # type: ignore[arg-type]
     )

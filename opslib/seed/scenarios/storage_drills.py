@@ -72,7 +72,7 @@ def requests(
                    jsonb_build_object('request', jsonb_build_object('method', {_literal(method)}, 'path', x.path,
                                                                     'headers', {headers}),
                                       'response', jsonb_build_object('status_code', {status}))
-            FROM s_params p, generate_series(1, {count}) i
+            FROM s_params p CROSS JOIN generate_series(1, {count}) i
             JOIN s_users u ON u.n = {who}
             CROSS JOIN LATERAL (
               SELECT p.incident_start + (i - 0.5) / {count} * (p.as_of - p.incident_start) AS ts,
