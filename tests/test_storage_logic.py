@@ -69,15 +69,18 @@ def test_a_different_contract_text_gives_different_expectations():
 
 def test_fingerprint_matches_the_servers_deparse():
     source = "bucket_id = 'avatars' AND (storage.foldername(name))[1] = (select auth.uid())::text"
-    deparsed = "((bucket_id = 'avatars'::text) AND ((storage.foldername(name))[1] = (( SELECT auth.uid() AS uid))::text))"
+    deparsed = (
+        "((bucket_id = 'avatars'::text) AND ((storage.foldername(name))[1] = (( SELECT auth.uid() AS uid))::text))"
+    )
     assert contract.fingerprint(source) == contract.fingerprint(deparsed)
     assert contract.fingerprint("true") != contract.fingerprint(source)
     assert contract.fingerprint(None) == () and contract.fingerprint(float("nan")) == ()
 
 
 def _live(rows):
-    return pd.DataFrame(rows, columns=["table_name", "rls_enabled", "policyname", "permissive", "roles", "cmd",
-                                       "qual", "with_check"])
+    return pd.DataFrame(
+        rows, columns=["table_name", "rls_enabled", "policyname", "permissive", "roles", "cmd", "qual", "with_check"]
+    )
 
 
 def test_dropped_changed_and_added_policies_are_named():

@@ -37,10 +37,10 @@ def stub() -> Iterator[tuple[Stub, str]]:
             self.end_headers()
             self.wfile.write(b'{"Key":"ok"}')
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._answer(state.upload_status)
 
-        def do_DELETE(self) -> None:  # noqa: N802
+        def do_DELETE(self) -> None:
             self._answer(state.delete_status)
 
         def log_message(self, *args: object) -> None:
@@ -62,7 +62,7 @@ def test_upload_then_delete_under_the_test_path(stub):
     state, url = stub
     result = probe.run_probe("message-media", "/opsbook-probe/", environ=_env(url))
     assert result.ran and result.ok and [s.status for s in result.steps] == [200, 200]
-    (m1, p1, h1, body), (m2, p2, h2, _) = state.seen
+    (m1, p1, h1, body), (m2, p2, _, _) = state.seen
     assert (m1, m2) == ("POST", "DELETE") and p1 == p2
     assert p1.startswith("/storage/v1/object/message-media/opsbook-probe/") and p1.endswith(".txt")
     assert h1["authorization"] == f"Bearer {KEY}" and h1["apikey"] == KEY
