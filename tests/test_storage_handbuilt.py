@@ -89,7 +89,8 @@ def test_round2_a_public_kyc_bucket_rls_off_and_avatars_made_private(contract_db
         conn.execute("INSERT INTO storage.buckets (id, name, public) VALUES ('kyc-documents', 'kyc-documents', true)")
         conn.execute(
             "INSERT INTO storage.objects (bucket_id, name, owner, metadata)"
-            " SELECT 'kyc-documents', 'u' || g || '/id.pdf', %s, jsonb_build_object('size', 200000, 'mimetype', 'application/pdf') FROM generate_series(1, 3) g",
+            " SELECT 'kyc-documents', 'u' || g || '/id.pdf', %s,"
+            " jsonb_build_object('size', 200000, 'mimetype', 'application/pdf') FROM generate_series(1, 3) g",
             (FAN,),
         )
         conn.execute("ALTER TABLE storage.objects DISABLE ROW LEVEL SECURITY")
