@@ -39,6 +39,10 @@ class Symptom(enum.Enum):
             "read": "(3) 권한으로 읽기 실패 (reads denied 403)",
         }[self.value]
 
+    @property
+    def short(self) -> str:
+        return self.label.split(" (")[0]
+
 
 @dataclass(frozen=True)
 class Symptoms:
@@ -111,7 +115,7 @@ def examples(failed: pd.DataFrame, private: set[str]) -> pd.DataFrame:
         | ((rows["kind"] == Kind.READ_PUBLIC.value) & rows["bucket_id"].isin(private)),
         Symptom.READ: rows["kind"].isin(READS) & (rows["status_code"] == 403),
     }
-    parts = [rows[mask].head(EXAMPLES_PER_SYMPTOM).assign(symptom=symptom.label) for symptom, mask in wanted.items()]
+    parts = [rows[mask].head(EXAMPLES_PER_SYMPTOM).assign(symptom=symptom.short) for symptom, mask in wanted.items()]
     cols = ["symptom", "at", "method", "path", "status_code", "platform", "event_message"]
     return for_display(pd.concat(parts)[cols]) if parts else pd.DataFrame(columns=cols)
 
@@ -169,7 +173,7 @@ def url_findings(requests: Fetched, buckets: Fetched, frame: pd.DataFrame, shown
     detail = f"URL 생성 요청 {n:,}건 중 실패 {bad:,}건" + (f" ({status_mix(frame)})" if bad else "")
     if not buckets.ok:
         detail += f" · 버킷 목록 조회 실패 (private buckets unknown): {buckets.error}"
-    ex = shown[shown["symptom"] == Symptom.URL.label] if not shown.empty else shown
+    ex = shown[shown["symptom"] == Symptom.URL.short] if not shown.empty else shown
     return [checks.evaluate(check, pct(bad, n), sample=n, failures=bad, detail=detail, evidence=evidence(ex))]
 
 
@@ -179,7 +183,7 @@ def read_findings(requests: Fetched, frame: pd.DataFrame, shown: pd.DataFrame) -
         return [checks.error(check, requests.error or "")]
     if frame.empty:
         return [checks.evaluate(check, None, detail="측정 구간에 미디어 읽기 없음 (no reads in the window)")]
-    ex = shown[shown["symptom"] == Symptom.READ.label] if not shown.empty else shown
+    ex = shown[shown["symptom"] == Symptom.READ.short] if not shown.empty else shown
     out = []
     for bucket_id, part in frame.groupby("bucket_id"):
         n, bad = int(part["requests"].sum()), int(part["failed"].sum())

@@ -1,7 +1,8 @@
 -- name: bucket_objects
 -- section: §3-D 트리아지 2 / 최소 완화 (objects a public flag exposes)
 -- Objects and bytes in the given buckets (the ones a public flag exposes, or an action would change),
--- with the newest object. Reads only those buckets' rows (bucketid_objname leads with bucket_id).
+-- with the newest object. Its cost is those buckets' size, never the window's: bucketid_objname leads
+-- with bucket_id, and for a bucket holding much of storage.objects the planner scans instead.
 -- param: bucket_ids text[] storage bucket ids
 SELECT o.bucket_id,
        count(*)::bigint AS objects,
