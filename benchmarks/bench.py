@@ -80,14 +80,14 @@ def settle(name: str) -> None:
     print(f"   VACUUM and CHECKPOINT before measuring: {time.perf_counter() - t0:.1f} s")
 
 
-def run_page(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
+def run_page(name: str, as_of: str, runs: int, out: Path, runbook: str = "payments") -> dict[str, float]:
     cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
     walls, peaks, inner = [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [*OPSBOOK, "run", "payments", "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
+            [*OPSBOOK, "run", runbook, "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
             capture_output=True,
             text=True,
         )
@@ -104,10 +104,57 @@ def run_page(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
         "kernel_peak_rss_mib": max(peaks),
     }
     print(
-        f"   opsbook run payments ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
+        f"   opsbook run {runbook} ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
         f"min {figures['wall_min_s']:.2f} s; kernel peak RSS {figures['kernel_peak_rss_mib']:.0f} MiB"
     )
     return figures
+
+
+FLOOR_NOTEBOOK = {
+    "cells": [
+        {
+            "cell_type": "code",
+            "metadata": {"tags": ["parameters"]},
+            "source": "x = 1",
+            "outputs": [],
+            "execution_count": None,
+        },
+        {"cell_type": "code", "metadata": {}, "source": "print(x)", "outputs": [], "execution_count": None},
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+
+def floor(runs: int) -> float:
+    """Wall time of papermill on a trivial two-cell notebook, as a process: what any page costs before it reads."""
+    folder = HOME / "floor"
+    folder.mkdir(exist_ok=True)
+    src = folder / "floor.ipynb"
+    src.write_text(json.dumps(FLOOR_NOTEBOOK), encoding="utf-8")
+    walls = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "papermill", str(src), str(folder / "out.ipynb"), "--log-level", "ERROR"],
+            capture_output=True,
+            check=True,
+        )
+        walls.append(time.perf_counter() - t0)
+    print(f"   floor: papermill on a trivial notebook ({runs} runs): wall median {statistics.median(walls):.2f} s")
+    return statistics.median(walls)
+
+
+def storage_page(scale: int, runs: int, out: Path) -> None:
+    """The storage page (§3-D) on its upload_failures drill, minus the trivial-notebook floor of the same run."""
+    name, report = seed_db(f"bench_storage_s{scale}", scale, "upload_failures")
+    base = floor(runs)
+    figures = run_page(name, report.as_of.isoformat(), runs, out, runbook="storage")  # type: ignore[attr-defined]
+    print(
+        f"   storage page at scale {scale}: {figures['wall_median_s']:.2f} s = floor {base:.2f} s "
+        f"+ {figures['wall_median_s'] - base:.2f} s ({figures['wall_median_s'] / base:.2f}x the floor)"
+    )
 
 
 RECONCILE = """
@@ -157,6 +204,11 @@ def main() -> None:
     ap.add_argument("--skip-long", action="store_true", help="without the 3x-history database at the demo scale")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
+    ap.add_argument(
+        "--storage-only",
+        action="store_true",
+        help="only the storage page, at scale 1 and the demo scale (and the floor)",
+    )
     args = ap.parse_args()
     from opslib import seed as seed_pkg
 
@@ -166,6 +218,10 @@ def main() -> None:
     cpu_reference()
     embedded.start()
     try:
+        if args.storage_only:
+            storage_page(1, args.runs, out)
+            storage_page(args.demo_scale, max(3, args.runs // 2), out)
+            return
         seed_db("bench_s1", 1, "healthy")
         name, report = seed_db("bench_demo", args.demo_scale, "webhook_secret_mismatch")
         as_of = report.as_of.isoformat()

@@ -177,3 +177,19 @@ def test_without_the_probe_the_logs_decide_when_they_can():
     assert probe.infer(30, skipped, 20, 5)[0] is probe.Cause.NETWORK
     assert probe.infer(30, skipped, 0, 0)[0] is probe.Cause.UNDETERMINED
     assert probe.infer(0, skipped, 0, 0)[0] is probe.Cause.NONE
+
+
+def test_a_null_public_flag_is_not_public():
+    """Hand-built round 3: storage.buckets.public is nullable; NULL (or a NaN from a frame) must not read as
+    public (bool(nan) is True: the bucket would have been reported exposed, P0)."""
+    import numpy as np
+
+    from opslib.storage.policies import public_flag
+
+    assert not public_flag(None) and not public_flag(float("nan")) and public_flag(np.bool_(True))
+    live = pd.DataFrame(
+        [("message-media", float("nan"), 52428800, ["image/png", "image/jpeg", "image/webp", "video/mp4"])],
+        columns=["bucket_id", "public", "file_size_limit", "allowed_mime_types"],
+    )
+    table = compare_buckets(live, contract.expected_buckets(), ["message-media"]).set_index("bucket_id")
+    assert table.loc["message-media", "state"] == "ok"

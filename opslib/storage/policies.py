@@ -54,6 +54,11 @@ def _roles(value: object) -> tuple[str, ...]:
     return tuple(sorted(str(r).strip().strip('"').lower() for r in value if str(r).strip()))
 
 
+def public_flag(value: object) -> bool:
+    """storage.buckets.public is nullable: only a true flag serves objects publicly (NULL, NaN: not public)."""
+    return value is True or (type(value).__name__ == "bool_" and bool(value))
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -113,7 +118,7 @@ def compare_buckets(live: pd.DataFrame, expected: Sequence[BucketSpec], personal
         if r is None:
             records.append(_bucket(spec.id, None, spec, "missing", "버킷이 없음 (bucket missing)"))
             continue
-        public = bool(r.public) if r.public is not None else False  # NULL public serves nothing publicly
+        public = public_flag(r.public)
         limit = None if pd.isna(r.file_size_limit) else int(r.file_size_limit)
         mimes = tuple(r.allowed_mime_types) if isinstance(r.allowed_mime_types, list | tuple) else None
         notes = []
@@ -135,7 +140,7 @@ def compare_buckets(live: pd.DataFrame, expected: Sequence[BucketSpec], personal
             state = "limits_changed"
         records.append(_bucket(spec.id, (public, limit, mimes), spec, state, "; ".join(notes)))
     for bucket_id, r in now.items():
-        public = bool(r.public) if r.public is not None else False
+        public = public_flag(r.public)
         state = "exposed" if public and bucket_id in personal else "extra"
         limit = None if pd.isna(r.file_size_limit) else int(r.file_size_limit)
         mimes = tuple(r.allowed_mime_types) if isinstance(r.allowed_mime_types, list | tuple) else None

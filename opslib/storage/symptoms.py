@@ -19,6 +19,7 @@ from opslib.display import evidence, for_display
 from opslib.fetch import Fetched, QueryTiming, fetch, timings
 from opslib.measures import pct
 from opslib.results import Finding
+from opslib.storage.policies import public_flag
 from opslib.storage.requests import BUCKET_MINUTES, READS, Kind, of_kind, status_mix, tidy, tidy_rows
 from opslib.timewindow import Window
 
@@ -60,7 +61,10 @@ class Symptoms:
 def private_buckets(buckets: pd.DataFrame) -> set[str]:
     if buckets.empty:
         return set()
-    return {str(b) for b, public in zip(buckets["bucket_id"], buckets["public"], strict=True) if public is False}
+    # public NULL (the contract allows it) serves nothing publicly: private too
+    return {
+        str(b) for b, public in zip(buckets["bucket_id"], buckets["public"], strict=True) if not public_flag(public)
+    }
 
 
 def split(requests: pd.DataFrame, private: set[str]) -> dict[Symptom, pd.DataFrame]:
