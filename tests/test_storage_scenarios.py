@@ -76,7 +76,8 @@ def test_bucket_made_public_flips_only_message_media(q):
     assert (
         one(
             f"SELECT count(*) FROM logs.edge_logs e WHERE {IN}"
-            " AND e.path LIKE '/storage/v1/object/public/message-media/%%' AND e.user_id IS NULL AND e.status_code = 200"
+            " AND e.path LIKE '/storage/v1/object/public/message-media/%%'"
+            " AND e.user_id IS NULL AND e.status_code = 200"
         )
         == 40
     )
