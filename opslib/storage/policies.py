@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
@@ -56,7 +57,7 @@ def _roles(value: object) -> tuple[str, ...]:
 
 def public_flag(value: object) -> bool:
     """storage.buckets.public is nullable: only a true flag serves objects publicly (NULL, NaN: not public)."""
-    return value is True or (type(value).__name__ == "bool_" and bool(value))
+    return value is True or (isinstance(value, np.bool_) and bool(value))
 
 
 def _text(value: object) -> str | None:
