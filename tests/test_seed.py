@@ -32,6 +32,12 @@ DRILLS = (
     "negative_balance",
     "webhook_handler_5xx",
     "checkout_failures",
+    # storage (§3-D)
+    "upload_failures",
+    "read_policy_dropped",
+    "bucket_made_public",
+    "bucket_over_quota",
+    "cors_misconfigured",
 )
 PAID = "('paid', 'refunded', 'partially_refunded', 'chargeback')"
 
@@ -125,7 +131,7 @@ def test_every_drill_is_registered_with_its_ground_truth():
         drill: Scenario = SCENARIOS[name]
         assert drill.name == name and drill.expected, name
         assert "Ground truth" in drill.description, f"{name}: the docstring states the ground truth"
-        assert all(isinstance(e.severity, Severity) and e.check.startswith("payments.") for e in drill.expected)
+        assert all(isinstance(e.severity, Severity) and e.check.startswith(f"{drill.runbook}.") for e in drill.expected)
     assert {n for n, s in SCENARIOS.items() if s.stage is Stage.WEBHOOK} == {
         "webhook_secret_mismatch",
         "pg_paid_db_pending",
