@@ -499,3 +499,56 @@ def failure_rate(buckets: pd.DataFrame, check_id: str, title_ko: str, title_en: 
     _style(ax)
     _legend(ax)
     show(fig)
+
+
+def upload_success_rate(buckets: pd.DataFrame) -> None:
+    """Storage upload success per storage bucket per 5 minutes, with the §3-D exit line (99 %)."""
+    title = label("업로드 성공률 (5분 단위, 버킷별)", "upload success rate per 5 min, by bucket")
+    if buckets.empty:
+        return _empty(title)
+    check = checks.get("storage.upload_success_rate")
+    fig = _figure()
+    ax = fig.add_subplot()
+    for bucket_id, part in buckets.sort_values("bucket_start").groupby("bucket_id"):
+        ax.plot(_kst(part["bucket_start"]), part["success_rate"], marker="o", ms=3, label=str(bucket_id))
+    ax.axhline(
+        check.warn, color=WARN, ls="--", lw=1.2, label=label(f"종료 기준 {check.warn:g}%", f"exit {check.warn:g}%")
+    )
+    ax.axhline(
+        check.critical, color=CRIT, ls="--", lw=1.2, label=label(f"위험 {check.critical:g}%", f"P1 {check.critical:g}%")
+    )
+    lowest = buckets["success_rate"].min(skipna=True)
+    ax.set_ylim(max(-2, min(90.0, (100.0 if pd.isna(lowest) else float(lowest)) - 5)), 101)
+    ax.set_ylabel("%")
+    ax.set_title(title)
+    _time_axis(ax)
+    _style(ax)
+    _legend(ax)
+    show(fig)
+
+
+def errors_by_series(errors: pd.DataFrame, top: int = 6) -> None:
+    """Failed requests per 5 minutes, stacked by series (e.g. path prefix + status); the rest as 'other'."""
+    title = label("경로/상태별 에러 (5분 단위)", "errors by path prefix and status per 5 min")
+    if errors.empty:
+        return _empty(title)
+    totals = errors.groupby("series")["failures"].sum().sort_values(ascending=False)
+    keep = list(totals.index[:top])
+    frame = errors.assign(series=errors["series"].where(errors["series"].isin(keep), "other"))
+    wide = frame.pivot_table(index="bucket_start", columns="series", values="failures", aggfunc="sum").fillna(0)
+    wide = wide.sort_index()
+    times = _kst(pd.Series(wide.index))
+    fig = _figure(height=3.2)
+    ax = fig.add_subplot()
+    bottom = None
+    width = 0.8 * (5 / (24 * 60))
+    for series in [s for s in [*keep, "other"] if s in wide.columns]:
+        values = wide[series].to_numpy()
+        ax.bar(times, values, width=width, bottom=bottom, label=str(series), align="edge")
+        bottom = values if bottom is None else bottom + values
+    ax.set_ylabel(label("실패 요청", "failed requests"))
+    ax.set_title(title)
+    _time_axis(ax)
+    _style(ax)
+    _legend(ax)
+    show(fig)

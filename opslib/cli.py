@@ -33,6 +33,7 @@ ACTION_NAMES = (
     "messages-notice-banner",
     "trigger-scheduled-dispatcher",
     "release-stuck-messages",
+    "storage-bucket-private",
 )
 
 
@@ -200,7 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     act.add_argument("--wi", metavar="WI-ID", default="", help="work item id for the audit row")
     act.add_argument("--operator", default="", help="who is acting (admin user id or name) for the audit row")
     act.add_argument("--undo", action="store_true", help="reverse the action (kill switch back on / banner off)")
-    act.add_argument("--target", default="", help="what the action acts on where it is not fixed (cron: the job name)")
+    act.add_argument(
+        "--target",
+        default="",
+        help="what the action acts on where it is not fixed (cron: job name; storage: bucket id)",
+    )
     act.add_argument(
         "-o",
         "--option",

@@ -149,11 +149,29 @@ def _validate_auth(values: Mapping[str, Any]) -> None:
         raise ConfigError(f"parameter probe_timeout_s={timeout:g} must be more than 0 and at most 60 seconds")
 
 
+def _validate_storage(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    if int(values.get("exit_hold_minutes", 5)) <= 0:
+        raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
+    if not float(values.get("bucket_quota_gb", 50.0)) > 0:
+        raise ConfigError("parameter bucket_quota_gb must be a positive number of gigabytes")
+    timeout = float(values.get("probe_timeout_s", 5.0))
+    if not 0 < timeout <= 30:
+        raise ConfigError("parameter probe_timeout_s must be between 0 and 30 seconds (the probe is time-bounded)")
+    for name in ("private_bucket", "probe_bucket"):
+        if not str(values.get(name, "")).strip():
+            raise ConfigError(f"parameter {name} must name a storage bucket")
+    path = str(values.get("probe_path", "opsbook-probe"))
+    if not path.strip("/") or ".." in path or "?" in path or "#" in path:
+        raise ConfigError(f"parameter probe_path={path!r} must be a plain test folder such as opsbook-probe")
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
     "cron": Runbook("cron", "§3-F", "크론/스케줄 잡 장애 (Cron)", _validate_cron),
     "messaging": Runbook("messaging", "§3-C", "메시지/리얼타임 장애 (Messaging)", _validate_messaging),
     "auth": Runbook("auth", "§3-B", "인증/로그인 장애 (Auth/Login)", _validate_auth),
+    "storage": Runbook("storage", "§3-D", "스토리지 장애 (Storage)", _validate_storage),
 }
 
 

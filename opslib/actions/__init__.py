@@ -197,7 +197,14 @@ def register(
 
 def _load() -> None:
     """Importing an action's module registers it."""
-    from opslib.actions import banner, cron_jobs, dispatcher_trigger, killswitch, release_stuck  # noqa: F401
+    from opslib.actions import (  # noqa: F401
+        banner,
+        cron_jobs,
+        dispatcher_trigger,
+        killswitch,
+        release_stuck,
+        storage_bucket,
+    )
 
 
 def dry_run(conn: Connection, name: str, **request: Any) -> ActionOutcome:

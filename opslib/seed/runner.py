@@ -19,7 +19,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from opslib.errors import OpsbookError
-from opslib.seed import commerce, community, indexes, ledger, people, staging, telemetry, wallet, webhooks
+from opslib.seed import commerce, community, indexes, ledger, people, staging, storage, telemetry, wallet, webhooks
 from opslib.seed.plan import Plan
 from opslib.seed.scenarios import SCENARIOS, ScenarioContext
 from opslib.seed.session import Steps, connect
@@ -50,7 +50,7 @@ BULK_TABLES = {
     "logs.function_edge_logs": ("payment_webhook_logs", "logs.function_edge_logs"),
     "logs.function_logs": ("payment_webhook_logs", "logs.function_logs"),
     "logs.auth_logs": ("logs.auth_logs",),
-    "logs.edge_logs": ("logs.edge_logs",),
+    "logs.edge_logs": ("logs.edge_logs", "storage uploads", "storage reads"),
 }
 
 # Tables reported in SeedReport.row_counts (everything the seeder writes).
@@ -87,6 +87,7 @@ COUNTED_TABLES = (
     "logs.realtime_logs",
     "cron.job_run_details",
     "net._http_response",
+    "storage.objects",
 )
 
 
@@ -273,6 +274,9 @@ def _graph(conn: psycopg.Connection, plan: Plan) -> list[Task]:
         Task("cron.job_run_details", telemetry.CRON_RUNS),
         Task("net._http_response", telemetry.NET_RESPONSES, ("cron.job_run_details",)),
         Task("banners", community.BANNERS),
+        Task("storage.objects", storage.OBJECTS, ("messages", "banners")),
+        Task("storage uploads", storage.UPLOADS, ("drop bulk indexes",)),
+        Task("storage reads", storage.AUTHENTICATED_READS, ("drop bulk indexes",)),
         Task("ops_audit_log", community.OPS_AUDIT, ("reconciliation_runs", "refunds")),
         Task("admin_audit_log", community.ADMIN_AUDIT, ("refunds", "banners")),
         *later,

@@ -154,3 +154,7 @@ GRANT EXECUTE ON FUNCTION public.invoke_edge_function(text, jsonb, int) TO opsbo
 GRANT EXECUTE ON FUNCTION public.is_feature_enabled(text) TO opsbook_actor;
 -- auth actions: the "로그인 점검 중" notice is a banner (the grants on public.banners above);
 -- nothing more is needed.
+-- storage actions (§3-D: a bucket from public to private, and back)
+GRANT USAGE ON SCHEMA storage TO opsbook_actor;
+GRANT SELECT ON storage.buckets, storage.objects TO opsbook_actor;
+GRANT UPDATE (public, updated_at) ON storage.buckets TO opsbook_actor;

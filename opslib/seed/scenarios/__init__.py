@@ -32,6 +32,11 @@ from opslib.seed.scenarios import refund_not_clawed_back as refund_not_clawed_ba
 from opslib.seed.scenarios import rls_denials_after_migration as rls_denials_after_migration
 from opslib.seed.scenarios import scheduled_dispatch_kill_switch_left_off as scheduled_dispatch_kill_switch_left_off
 from opslib.seed.scenarios import social_provider_down as social_provider_down
+from opslib.seed.scenarios import storage_bucket_made_public as storage_bucket_made_public
+from opslib.seed.scenarios import storage_bucket_over_quota as storage_bucket_over_quota
+from opslib.seed.scenarios import storage_cors_misconfigured as storage_cors_misconfigured
+from opslib.seed.scenarios import storage_read_policy_dropped as storage_read_policy_dropped
+from opslib.seed.scenarios import storage_upload_failures as storage_upload_failures
 from opslib.seed.scenarios import webhook_handler_5xx as webhook_handler_5xx
 from opslib.seed.scenarios import webhook_secret_mismatch as webhook_secret_mismatch
 from opslib.seed.scenarios.base import SCENARIOS, Expected, Scenario, ScenarioContext, Stage, register
