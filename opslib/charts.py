@@ -150,12 +150,20 @@ def webhook_success_figure(buckets: pd.DataFrame):  # -> matplotlib.figure.Figur
     return fig
 
 
-def function_status(status: pd.DataFrame) -> None:
-    """payment-webhook invocations per 5 minutes by status class (stacked): 401 and 5xx stand out."""
-    title = label("payment-webhook 응답 코드", "payment-webhook responses by status")
+def function_status(status: pd.DataFrame, function_name: str = "payment-webhook") -> None:
+    """An Edge Function's invocations per 5 minutes by status class (stacked): 401 and 5xx stand out."""
+    title = label(f"{function_name} 응답 코드", f"{function_name} responses by status")
     if status.empty:
         return _empty(title)
-    colours = {"2xx": OK, "401": "#8e24aa", "4xx": WARN, "5xx": CRIT, "other": "#757575"}
+    colours = {
+        "2xx": OK,
+        "401": "#8e24aa",
+        "403": "#5d4037",
+        "429": "#00838f",
+        "4xx": WARN,
+        "5xx": CRIT,
+        "other": "#757575",
+    }
     wide = status.pivot_table(index="bucket_start", columns="status_class", values="invocations", aggfunc="sum").fillna(
         0
     )
@@ -165,7 +173,7 @@ def function_status(status: pd.DataFrame) -> None:
     ax = fig.add_subplot()
     bottom = None
     width = 0.8 * (5 / (24 * 60))  # 5-minute bars, in days
-    for cls in [c for c in ("2xx", "401", "4xx", "5xx", "other") if c in wide.columns]:
+    for cls in [c for c in colours if c in wide.columns]:
         values = wide[cls].to_numpy()
         ax.bar(times, values, width=width, bottom=bottom, color=colours[cls], label=cls, align="edge")
         bottom = values if bottom is None else bottom + values

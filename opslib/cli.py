@@ -21,7 +21,12 @@ database: --database-url, else $OPSBOOK_DATABASE_URL, else the embedded demo dat
 
 
 # The guarded write actions (opslib.actions registers them; named here so the CLI needs no import).
-ACTION_NAMES = ("payments-kill-switch", "payments-maintenance-banner")
+ACTION_NAMES = (
+    "payments-kill-switch",
+    "payments-maintenance-banner",
+    "admin-publish-block",
+    "admin-role-restore",
+)
 
 
 def _exit_codes():  # -> type[ExitCode]
@@ -169,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     act.add_argument("--wi", metavar="WI-ID", default="", help="work item id for the audit row")
     act.add_argument("--operator", default="", help="who is acting (admin user id or name) for the audit row")
     act.add_argument("--undo", action="store_true", help="reverse the action (kill switch back on / banner off)")
+    act.add_argument("--target", default="", help="the one row the action acts on (admin-role-restore: a user id)")
     act.add_argument(
         "--database-url",
         metavar="URL",
@@ -379,6 +385,7 @@ def _cmd_action(args: argparse.Namespace) -> int:
         operator=args.operator,
         undo=args.undo,
         database_url=args.database_url,
+        target=args.target,
     )
     print(outcome.describe())
     return 0

@@ -107,8 +107,24 @@ def _validate_payments(values: Mapping[str, Any]) -> None:
         raise ConfigError("parameter exit_hold_minutes must be a positive number of minutes")
 
 
+def _validate_admin(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    hold = values.get("exit_hold_minutes", 0)
+    if isinstance(hold, bool) or int(hold) < 0:
+        raise ConfigError("parameter exit_hold_minutes must be 0 (the page's default) or a positive number of minutes")
+    target = str(values.get("restore_user_id", "") or "").strip()
+    if target:
+        import uuid
+
+        try:
+            uuid.UUID(target)
+        except ValueError:
+            raise ConfigError("parameter restore_user_id must be exactly one user id (a uuid), or empty") from None
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
+    "admin": Runbook("admin", "§3-E", "관리자/운영툴 장애 (Admin/Ops)", _validate_admin),
 }
 
 

@@ -33,6 +33,7 @@ class ActionRequest:
     wi_id: str = ""
     operator: str = ""  # admin auth.users id (uuid) or a name
     undo: bool = False
+    target: str = ""  # the one row an action acts on, when it takes one (admin-role-restore: a user id)
 
     @property
     def operator_uuid(self) -> str:
@@ -155,7 +156,7 @@ def register(
 
 def dry_run(conn: Connection, name: str, **request: Any) -> ActionOutcome:
     """The plan of an action on an already-open (read-only) session: what a page shows, never writes."""
-    from opslib.actions import banner, killswitch  # noqa: F401  # registers the actions
+    from opslib.actions import banner, killswitch, publish_block, role_restore  # noqa: F401  # registers them
 
     if name not in PLANS:
         raise ActionRefused(f"unknown action {name!r}: choose one of {', '.join(sorted(PLANS))}")
@@ -171,10 +172,11 @@ def perform(
     operator: str = "",
     undo: bool = False,
     database_url: str | None = None,
+    target: str = "",
 ) -> ActionOutcome:
-    from opslib.actions import banner, killswitch  # noqa: F401  # registers the actions
+    from opslib.actions import banner, killswitch, publish_block, role_restore  # noqa: F401  # registers them
 
     if name not in ACTIONS:
         raise ActionRefused(f"unknown action {name!r}: choose one of {', '.join(sorted(ACTIONS))}")
-    request = ActionRequest(reason=reason, wi_id=wi_id, operator=operator, undo=undo)
+    request = ActionRequest(reason=reason, wi_id=wi_id, operator=operator, undo=undo, target=target)
     return ACTIONS[name](request, confirm=confirm, database_url=database_url)

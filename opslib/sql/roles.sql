@@ -33,3 +33,7 @@ GRANT UPDATE (enabled, metadata, updated_by) ON public.feature_flags TO opsbook_
 GRANT INSERT ON public.banners, public.admin_audit_log TO opsbook_actor;
 GRANT UPDATE (is_active, ends_at) ON public.banners TO opsbook_actor;
 GRANT EXECUTE ON FUNCTION auth.uid(), auth.role() TO opsbook_actor;
+
+-- admin actions (§3-E): admin-role-restore changes one profile's role and status, nothing else
+-- of it; admin-publish-block reuses the feature_flags grants above (enabled, metadata).
+GRANT UPDATE (role, status) ON public.user_profiles TO opsbook_actor;
