@@ -57,7 +57,7 @@ def exit_condition(conn: Connection, until: datetime, hold_minutes: int = 0) -> 
     conds = [
         admin_condition(admins),
         answer_condition(recent, last, ex),
-        publish_condition(flag, last, conf.publish_flag),
+        publish_condition(flag, last, conf.publish_flag, until),
     ]
     met, met_since = judge(conds, until, hold)
     failed: dict[str, str] = {}
@@ -114,7 +114,11 @@ def answer_condition(recent: Fetched, last: Fetched, ex: ExitSettings) -> Condit
     return Condition(name, True, since, detail)
 
 
-def publish_condition(flag: Fetched, last: Fetched, flag_key: str) -> Condition:
+# One 403 on a write is a refusal (someone without the right); a run of them is publishing broken.
+REFUSED_WRITES_BROKEN = 2
+
+
+def publish_condition(flag: Fetched, last: Fetched, flag_key: str, until: datetime) -> Condition:
     name = "퍼블리시 가능 (publish works)"
     if not last.ok:
         return Condition(name, None, None, f"측정 실패: {last.error}")
@@ -129,14 +133,17 @@ def publish_condition(flag: Fetched, last: Fetched, flag_key: str) -> Condition:
         if not enabled:
             return Condition(name, False, None, f"{flag_key} 꺼짐: 퍼블리시 차단 중 (publish blocked)")
         changed = first_value(flag.frame, "updated_at")
-        if changed is not None:
-            at = pd.Timestamp(changed).to_pydatetime()
+        at = pd.Timestamp(changed).to_pydatetime() if changed is not None else None
+        if at is not None and at <= until:  # a change after the judged instant says nothing about it
             since = max(since, at) if since else at
         parts.append(f"{flag_key} 켜짐")
     else:
         parts.append(f"{flag_key} 플래그 없음 (publish block not installed)")
     if failed_at and (good_at is None or good_at < failed_at):
         return Condition(name, False, None, "; ".join([*parts, f"마지막 쓰기 실패 {kst(failed_at)}"]))
+    refused = int(first_value(last.frame, "refused_writes_since_good") or 0)
+    if refused >= REFUSED_WRITES_BROKEN:
+        return Condition(name, False, None, "; ".join([*parts, f"마지막 성공 뒤 쓰기 {refused}회 403 거부 (refused)"]))
     parts.append(
         f"마지막 성공한 쓰기 {kst(good_at)}" if good_at else "최근 쓰기 없음 (no write to judge by: reads only)"
     )

@@ -80,17 +80,24 @@ def compare_policies(found: pd.DataFrame, expected: tuple[tuple[str, str, str], 
 
 
 def failure_timeline(status: pd.DataFrame) -> pd.DataFrame:
-    cols = ["bucket_start", "invocations", "failures"]
+    """Per 5 minutes: calls, failures (5xx, 401, no answer) and refusals (403, 429: admins turned away)."""
+    cols = ["bucket_start", "invocations", "failures", "refused"]
     if status.empty:
         return pd.DataFrame(columns=cols)
-    s = status.assign(failed=status["status_class"].isin((*FAILED_CLASSES, "401")) * status["invocations"])
-    out = s.groupby("bucket_start", as_index=False).agg(invocations=("invocations", "sum"), failures=("failed", "sum"))
+    s = status.assign(
+        failed=status["status_class"].isin((*FAILED_CLASSES, "401")) * status["invocations"],
+        turned=status["status_class"].isin(("403", "429")) * status["invocations"],
+    )
+    out = s.groupby("bucket_start", as_index=False).agg(
+        invocations=("invocations", "sum"), failures=("failed", "sum"), refused=("turned", "sum")
+    )
     return out[cols]
 
 
 def sentence(timeline: pd.DataFrame, changes: pd.DataFrame, policies: pd.DataFrame) -> str:
     parts = []
-    failing = timeline[timeline["failures"] > 0] if not timeline.empty else timeline
+    # one refusal is someone without the right; refusals filling a bucket are admins turned away
+    failing = timeline[(timeline["failures"] > 0) | (timeline["refused"] >= 2)] if not timeline.empty else timeline
     if len(failing):
         first = pd.to_datetime(failing["bucket_start"], utc=True).min()
         before = changes
