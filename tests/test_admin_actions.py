@@ -103,9 +103,8 @@ def test_actor_grants_are_narrow(contract_db):
             "DELETE FROM public.user_profiles WHERE id = %s",
             "INSERT INTO public.feature_flags (key) VALUES ('x' || %s)",
         ):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                with conn.transaction():
-                    conn.execute(statement, (uid,))
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                conn.execute(statement, (uid,))
 
 
 def test_the_page_reader_cannot_restore_a_role(contract_db):

@@ -41,7 +41,8 @@ def user_id(request: ActionRequest) -> str:
         return str(uuid.UUID(raw))
     except ValueError:
         raise ActionRefused(
-            f"{NAME} takes exactly one user id (a uuid), not {len(raw)} characters of something else; nothing was written"
+            f"{NAME} takes exactly one user id (a uuid), not {len(raw)} characters of something else; "
+            "nothing was written"
         ) from None
 
 

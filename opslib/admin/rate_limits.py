@@ -67,7 +67,8 @@ def admin_rate_limits(conn: Connection, window: Window) -> RateTriage:
     finding = checks.evaluate(check, value, detail=detail, evidence=evidence(limited))
     text = (
         f"관리자 {len(limited)}명이 rate limit 창에서 한도에 닿았습니다 "
-        f"(한도는 checks/admin.yaml rate_limits, 키별 prefix 기준): 공격/자동화 반복인지 확인 후 창이 끝나길 기다리거나 "
+        "(한도는 checks/admin.yaml rate_limits, 키별 prefix 기준): 공격/자동화 반복인지 확인 후 "
+        "창이 끝나길 기다리거나 "
         "해당 키의 한도를 조정하세요."
         if len(limited)
         else "관리자 키가 rate limit 한도에 닿은 창은 없습니다 (no admin key at its limit in the window)."

@@ -105,6 +105,7 @@ def judge(deploys: Fetched, errors: Fetched, window: Window) -> tuple[Finding, s
         f"새 버전 {version}이 {kst(started.to_pydatetime())}에 처음 호출됐고 {minutes:.0f}분 뒤 첫 에러가 났습니다 "
         f"(직전 버전 {previous}): 배포 롤백을 먼저 검토하세요 (a new version coincides with the first error)."
         if finding.outcome.is_problem
-        else f"첫 에러는 {version} 배포 {minutes:.0f}분 뒤: 배포와의 관련은 약합니다 (the error came long after the deploy)."
+        else f"첫 에러는 {version} 배포 {minutes:.0f}분 뒤: 배포와의 관련은 약합니다 "
+        "(the error came long after the deploy)."
     )
     return finding, version, text

@@ -91,7 +91,8 @@ def admins_worked_today(conn: psycopg.Connection) -> None:
         " user_agent, created_at)"
         " SELECT u.id, 'banner.update', 'banner', b.id::text, jsonb_build_object('priority', b.priority),"
         "        jsonb_build_object('priority', b.priority), '노출 순서 확인', '121.134.52.17'::inet,"
-        "        'Mozilla/5.0 (Macintosh) Chrome/131.0', p.incident_start - interval '2 hours' - u.n * interval '10 minutes'"
+        "        'Mozilla/5.0 (Macintosh) Chrome/131.0',"
+        "        p.incident_start - interval '2 hours' - u.n * interval '10 minutes'"
         " FROM s_params p, s_users u, (SELECT id, priority FROM public.banners WHERE is_active LIMIT 1) b"
         " WHERE u.n = ANY(%(admins)s)",
         {"admins": list(ADMIN_NUMBERS)},
