@@ -17,7 +17,8 @@ from opslib.timewindow import Window
 # for the planner to prefer an index wherever the query lets it.
 VOLUME_SQL = """
 SET session_replication_role = replica;
-INSERT INTO auth.users (id, email) SELECT md5('u' || g)::uuid, 'u' || g || '@example.com' FROM generate_series(1, 5000) g;
+INSERT INTO auth.users (id, email)
+SELECT md5('u' || g)::uuid, 'u' || g || '@example.com' FROM generate_series(1, 5000) g;
 INSERT INTO public.user_profiles (id, role) SELECT md5('u' || g)::uuid, CASE WHEN g <= 5 THEN 'admin' ELSE 'fan' END
 FROM generate_series(1, 5000) g;
 INSERT INTO logs.function_edge_logs (id, "timestamp", function_name, method, status_code, execution_id,
