@@ -80,14 +80,56 @@ def settle(name: str) -> None:
     print(f"   VACUUM and CHECKPOINT before measuring: {time.perf_counter() - t0:.1f} s")
 
 
-def run_page(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
+FLOOR_NOTEBOOK = {
+    "cells": [
+        {
+            "cell_type": "code",
+            "metadata": {"tags": ["parameters"]},
+            "source": "x = 1",
+            "outputs": [],
+            "execution_count": None,
+        },
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": "import pandas, sqlalchemy\nx + 1",
+            "outputs": [],
+            "execution_count": None,
+        },
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+
+def floor(runs: int) -> float:
+    """Median wall time of papermill on a trivial notebook (kernel start, imports, write): what
+    every page pays before its first query. Page figures are quoted as page minus this floor."""
+    src = HOME / "floor.ipynb"
+    src.write_text(json.dumps(FLOOR_NOTEBOOK))
+    walls = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "papermill", str(src), str(HOME / "floor-out.ipynb"), "--no-progress-bar"],
+            capture_output=True,
+            check=True,
+        )
+        walls.append(time.perf_counter() - t0)
+    median = statistics.median(walls)
+    print(f"   floor (papermill, trivial notebook, {runs} runs): wall median {median:.2f} s")
+    return median
+
+
+def run_page(name: str, as_of: str, runs: int, out: Path, runbook: str = "payments") -> dict[str, float]:
     cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
     walls, peaks, inner = [], [], []
     for _ in range(runs):
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [*OPSBOOK, "run", "payments", "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
+            [*OPSBOOK, "run", runbook, "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
             capture_output=True,
             text=True,
         )
@@ -104,7 +146,7 @@ def run_page(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
         "kernel_peak_rss_mib": max(peaks),
     }
     print(
-        f"   opsbook run payments ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
+        f"   opsbook run {runbook} ({runs} runs, verdict {verdict}): wall median {figures['wall_median_s']:.2f} s, "
         f"min {figures['wall_min_s']:.2f} s; kernel peak RSS {figures['kernel_peak_rss_mib']:.0f} MiB"
     )
     return figures
@@ -137,13 +179,21 @@ def reconcile_day(name: str, as_of: str) -> dict[str, float]:
     return figures
 
 
-def plans(name: str, as_of: str) -> dict[str, str]:
+EXPLAIN_OVERRIDES = {
+    "admin": {"last": 20, "patterns": ["SUPABASE_SERVICE_ROLE_KEY"], "schemas": ["public"], "tables": ["banners"]},
+}
+
+
+def plans(name: str, as_of: str, domain: str = "payments") -> dict[str, str]:
     from datetime import datetime, timedelta
 
     until = datetime.fromisoformat(as_of)
+    overrides = (
+        {**EXPLAIN_OVERRIDES.get(domain, {}), "lookback": until - timedelta(days=7)} if domain == "admin" else {}
+    )
     with db.read_only(embedded.url(name, user=embedded.READER_ROLE), "bench") as conn:
-        found = explain.explain_domain(conn, "payments", until - timedelta(hours=1), until)
-    print("   EXPLAIN plan class per payments query (1-hour window):")
+        found = explain.explain_domain(conn, domain, until - timedelta(hours=1), until, overrides)
+    print(f"   EXPLAIN plan class per {domain} query (1-hour window):")
     for p in found:
         print(f"     {p.query:<48} {p.plan_class:<40} cost {p.total_cost:>12,.0f}")
     return {p.query: p.plan_class for p in found}
@@ -157,6 +207,7 @@ def main() -> None:
     ap.add_argument("--skip-long", action="store_true", help="without the 3x-history database at the demo scale")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
+    ap.add_argument("--admin-only", action="store_true", help="only the admin page: floor, scale 1 and the demo scale")
     args = ap.parse_args()
     from opslib import seed as seed_pkg
 
@@ -166,6 +217,8 @@ def main() -> None:
     cpu_reference()
     embedded.start()
     try:
+        if args.admin_only:
+            return admin_only(args.demo_scale, args.runs, out)
         seed_db("bench_s1", 1, "healthy")
         name, report = seed_db("bench_demo", args.demo_scale, "webhook_secret_mismatch")
         as_of = report.as_of.isoformat()
@@ -193,6 +246,20 @@ def main() -> None:
             f"\n(window of every page run: the hour ending at the seed's as_of; KST day for reconciliation: "
             f"the last full day before it; timezone {timewindow.KST})"
         )
+
+
+def admin_only(demo_scale: int, runs: int, out: Path) -> None:
+    """The §3-E page on its ops-manage drill at scale 1 and the demo scale, against the floor."""
+    for scale in (1, demo_scale):
+        name, report = seed_db(f"bench_admin_s{scale}", scale, "ops_manage_500_after_deploy")
+        as_of = report.as_of.isoformat()
+        base = floor(runs)
+        figures = run_page(name, as_of, runs, out, runbook="admin")
+        print(
+            f"   admin page minus floor at scale {scale}: {figures['wall_median_s'] - base:.2f} s "
+            f"(page {figures['wall_median_s']:.2f} s / floor {base:.2f} s = {figures['wall_median_s'] / base:.2f}x)"
+        )
+        plans(name, as_of, "admin")
 
 
 if __name__ == "__main__":

@@ -213,3 +213,44 @@ def test_round_two_page(round_two, tmp_path):
     facts = json.loads((result.folder / "result.json").read_text())["facts"]
     assert facts["exit_condition_met"] is None
     assert facts["active_admins"] == 1
+
+
+# --- Regressions found while building the drills -------------------------------------------------
+
+
+def test_a_flag_written_after_until_does_not_hold_the_exit_back(contract_db):
+    """The demo flag is inserted when the seed finishes, after its as_of: judging the exit at as_of,
+    its updated_at lay in the future and "held since" could never be reached."""
+    now = datetime.now(UTC)
+    b = Builder(contract_db.admin, now)
+    b.user("lead@example.com", role="admin")
+    for m in range(200, 80, -5):  # ops-manage healthy from 200 to 85 minutes ago
+        b.call(m, 200, method="POST" if m % 3 == 0 else "GET")
+    from importlib import resources
+
+    b.conn.execute((resources.files("opslib") / "sql" / "demo_admin_publish_flag.sql").read_text(encoding="utf-8"))
+    b.close()
+    until = now - timedelta(minutes=60)
+    with db.read_only(contract_db.reader, "test") as conn:
+        exit_check = admin.exit_condition(conn, until)
+    assert exit_check.met is True, exit_check.sentence
+
+
+def test_one_refused_write_is_not_a_broken_publish_but_a_run_is(contract_db):
+    now = datetime.now(UTC)
+    b = Builder(contract_db.admin, now)
+    b.user("lead@example.com", role="admin")
+    for m in range(100, 40, -3):
+        b.call(m, 200, method="POST")
+    b.call(30, 403, method="POST")  # one non-admin's attempt
+    b.close()
+    later = now + timedelta(minutes=20)  # the admin was made now: judge once that has held
+    with db.read_only(contract_db.reader, "test") as conn:
+        one = admin.exit_condition(conn, later)
+    assert one.met is True, one.sentence
+    b = Builder(contract_db.admin, now)
+    b.call(20, 403, method="POST")
+    b.close()
+    with db.read_only(contract_db.reader, "test") as conn:
+        two = admin.exit_condition(conn, later)
+    assert two.met is False and "403" in two.sentence

@@ -133,3 +133,23 @@ def test_a_bad_restore_user_is_refused_before_the_page_runs(tmp_path, capsys):
     assert code == runner.ExitCode.USAGE
     err = capsys.readouterr().err
     assert "restore_user_id" in err and err.count("\n") == 1
+
+
+def test_html_report_renders_in_chromium(page_run, artifacts):
+    from playwright.sync_api import sync_playwright
+
+    result = page_run("admins_demoted")
+    html = result.folder / "admin.html"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(html.as_uri())
+        page.wait_for_load_state("networkidle")
+        banner = page.locator(".opsbook-verdict")
+        assert banner.count() == 1 and banner.get_attribute("data-verdict") == "FAIL"
+        assert "활성 관리자" in banner.inner_text(), "the P0 (zero active admins) is named in the verdict"
+        widths = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+        assert widths and all(w > 100 for w in widths), widths
+        assert page.locator("text=admin.publish").count() >= 1, "the page names the flag production needs"
+        page.screenshot(path=str(artifacts / "admin-report.png"), full_page=True)
+        browser.close()

@@ -13,10 +13,10 @@ WITH admins AS (
   SELECT a.admin_id FROM public.admin_audit_log a
   WHERE a.created_at >= :lookback AND a.created_at < :until AND a.admin_id IS NOT NULL
 )
-SELECT r.key, split_part(r.key, ':user:', 1) AS prefix, ad.id AS user_id,
+SELECT r.key, regexp_replace(r.key, '[:]user[:].*$', '') AS prefix, ad.id AS user_id,
        r.window_start, r.window_seconds, r.hits, r.updated_at
 FROM public.rate_limits r
-JOIN admins ad ON split_part(r.key, ':user:', 2) = ad.id::text
+JOIN admins ad ON substring(r.key FROM '[^:]*$') = ad.id::text AND r.key ~ '[:]user[:]'
 WHERE r.window_start >= :since - interval '1 hour' AND r.window_start < :until
   AND r.window_start + r.window_seconds * interval '1 second' > :since
 ORDER BY r.window_start, r.key

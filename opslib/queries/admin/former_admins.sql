@@ -16,7 +16,8 @@ WITH evidence AS (
   FROM public.admin_audit_log a
   WHERE a.created_at >= :lookback AND a.created_at < :until
     AND a.action = 'role.grant'
-    AND a.target_id ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+    AND length(a.target_id) = 36
+    AND a.target_id ~ '^[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F]+$'
 ), who AS (
   SELECT user_id, max(last_admin_act_at) AS last_admin_act_at FROM evidence GROUP BY user_id
 )

@@ -8,8 +8,8 @@
 WITH lines AS (
   SELECT l."timestamp", l.level, l.execution_id,
          left(regexp_replace(regexp_replace(l.event_message,
-              '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}', '<id>', 'g'),
-              '[0-9]{3,}', '<n>', 'g'), 240) AS message
+              '[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F]+-[0-9a-fA-F][0-9a-fA-F]+', '<id>', 'g'),
+              '[0-9][0-9][0-9]+', '<n>', 'g'), 240) AS message
   FROM logs.function_logs l
   WHERE l.function_name = 'ops-manage'
     AND l.level IN ('warn', 'error')
