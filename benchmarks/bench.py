@@ -122,16 +122,20 @@ def floor(runs: int) -> float:
     return median
 
 
-def run_page(name: str, as_of: str, runs: int, out: Path, runbook: str = "payments") -> dict[str, float]:
+def run_page(
+    name: str, as_of: str, runs: int, out: Path, tree: str | None = None, runbook: str = "payments"
+) -> dict[str, float]:
     cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
     walls, peaks, inner = [], [], []
+    env = {**os.environ, "PYTHONPATH": tree} if tree else None
     for _ in range(runs):
         t0 = time.perf_counter()
         proc = subprocess.run(
             [*OPSBOOK, "run", runbook, "--database-url", reader, "-p", "until", as_of, "--out", str(out), "--quiet"],
             capture_output=True,
             text=True,
+            env=env,
         )
         walls.append(time.perf_counter() - t0)
         folder = Path(next(line.split(": ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("evidence:")))
@@ -199,6 +203,44 @@ def plans(name: str, as_of: str, domain: str = "payments") -> dict[str, str]:
     return {p.query: p.plan_class for p in found}
 
 
+PRECHECKS = """
+import json, statistics, sys, time
+from datetime import datetime, timedelta
+from opslib import db, privileges, traffic, visibility
+from opslib.timewindow import Window
+url, until = sys.argv[1], datetime.fromisoformat(sys.argv[2])
+window = Window(until - timedelta(hours=1), until)
+steps = {"visibility": visibility.check, "privileges": privileges.check}
+steps.update({f"traffic {rb}": (lambda rb: lambda c: traffic.measure(c, rb, window))(rb) for rb in traffic.runbooks()})
+out = {}
+with db.read_only(url, "bench") as conn:
+    for name, step in steps.items():
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter(); step(conn); times.append(time.perf_counter() - t0)
+        out[name] = statistics.median(times)
+print(json.dumps(out))
+"""
+
+
+def compare_prechecks(name: str, as_of: str, runs: int, out: Path, baseline_tree: str) -> None:
+    """The page before and after the checks every page runs first (privileges, traffic), runs
+    interleaved on the same database so the machine's drift hits both alike; and each check's
+    own time (median of 5, in one session)."""
+    here = str(Path(__file__).resolve().parent.parent)
+    before, after = [], []
+    for _ in range(runs):
+        before.append(run_page(name, as_of, 1, out, tree=baseline_tree)["wall_median_s"])
+        after.append(run_page(name, as_of, 1, out, tree=here)["wall_median_s"])
+    b, a = statistics.median(before), statistics.median(after)
+    print(f"   page wall median: {baseline_tree} {b:.2f} s · {here} {a:.2f} s")
+    print(f"   difference: {a - b:+.2f} s ({a / b - 1:+.1%}), {runs} runs each, interleaved")
+    reader = embedded.url(name, user=embedded.READER_ROLE)
+    proc = subprocess.run([sys.executable, "-c", PRECHECKS, reader, as_of], capture_output=True, text=True, check=True)
+    for step, seconds in json.loads(proc.stdout.strip().splitlines()[-1]).items():
+        print(f"     {step:<22} {seconds * 1000:8.1f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--demo-scale", type=int, default=10)
@@ -208,6 +250,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
     ap.add_argument("--admin-only", action="store_true", help="only the admin page: floor, scale 1 and the demo scale")
+    ap.add_argument(
+        "--compare-prechecks",
+        metavar="TREE",
+        help="only: the payments page at the demo scale, this tree against TREE (e.g. a checkout of main)",
+    )
     args = ap.parse_args()
     from opslib import seed as seed_pkg
 
@@ -217,6 +264,10 @@ def main() -> None:
     cpu_reference()
     embedded.start()
     try:
+        if args.compare_prechecks:
+            name, report = seed_db("bench_demo", args.demo_scale, "healthy")
+            compare_prechecks(name, report.as_of.isoformat(), args.runs, out, args.compare_prechecks)
+            return
         if args.admin_only:
             return admin_only(args.demo_scale, args.runs, out)
         seed_db("bench_s1", 1, "healthy")

@@ -13,7 +13,9 @@ from pathlib import Path
 
 EPILOG = """\
 exit codes: 0 PASS · 1 FAIL (P0/P1 found: mitigate, declare in #ops-incidents) · 2 usage error ·
-3 CONDITIONAL_PASS (1-2 P2/P3 issues) · 4 ERROR (could not judge; bundle kept) · 5 database unreachable
+3 CONDITIONAL_PASS (1-2 P2/P3 issues) · 4 ERROR (could not judge; bundle kept) · 5 database unreachable,
+stopped or gone mid-run · 6 evidence could not be written (disk full or read-only, --out a file) ·
+130/143 interrupted by SIGINT/SIGTERM (partial bundle kept, ERROR) · 141 stdout closed
 
 database: --database-url, else $OPSBOOK_DATABASE_URL, else the embedded demo database
 (`opsbook db start`). Actions use $OPSBOOK_ACTION_DATABASE_URL (separate credentials).
@@ -40,6 +42,15 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         self.exit(2, f"opsbook: error: {message} (see `{self.prog} --help`)\n")
 
+    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def, override]
+        # argparse reports unknown options from the top-level parser, with the top-level usage:
+        # `opsbook run payments --bogus` should show `run`'s usage instead.
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            owner = getattr(parsed, "_parser", None) or self
+            owner.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
@@ -50,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    _remember_parsers(sub)
 
     run = sub.add_parser(
         "run",
@@ -108,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     dbp = sub.add_parser("db", help="the embedded demo PostgreSQL", description="Manage the embedded PostgreSQL.")
     dbsub = dbp.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
     dbsub.required = True
+    _remember_parsers(dbsub)
     dbsub.add_parser(
         "start",
         help="start it (initialise and load the contract on first use); safe twice",
@@ -184,9 +197,40 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _remember_parsers(subparsers: argparse._SubParsersAction) -> None:
+    """Each subcommand's parser records itself in the namespace (for its own usage on errors)."""
+    add = subparsers.add_parser
+
+    def add_parser(name: str, **kwargs):  # type: ignore[no-untyped-def]
+        parser = add(name, **kwargs)
+        parser.set_defaults(_parser=parser)
+        return parser
+
+    subparsers.add_parser = add_parser  # type: ignore[method-assign]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at interpreter exit, so a closed pipe is caught below
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
+
+
+def _quiet_stdout() -> None:
+    """`opsbook run ... | head -2`: the reader left. Point stdout at /dev/null so that nothing
+    else (the interpreter's final flush included) raises BrokenPipeError."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from opslib.errors import ConfigError, DatabaseUnavailable, OpsbookError
+    from opslib.errors import ConfigError, DatabaseUnavailable, EvidenceUnwritable, OpsbookError
 
     codes = _exit_codes()
     try:
@@ -205,12 +249,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseUnavailable as exc:
         print(f"opsbook: error: {exc}", file=sys.stderr)
         return int(codes.DATABASE_UNAVAILABLE)
+    except EvidenceUnwritable as exc:
+        print(f"opsbook: error: {exc}", file=sys.stderr)
+        return int(codes.EVIDENCE_UNWRITABLE)
     except OpsbookError as exc:
         print(f"opsbook: error: {exc}", file=sys.stderr)
         return int(codes.ERROR)
     except KeyboardInterrupt:
         print("opsbook: interrupted", file=sys.stderr)
-        return 130
+        return int(codes.INTERRUPTED)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -230,7 +277,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cell_timeout=args.cell_timeout,
         progress=not args.quiet and sys.stderr.isatty(),
     )
-    runner.print_summary(result)
+    try:
+        runner.print_summary(result)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the run finished and its bundle is sealed: its exit code still stands
+        _quiet_stdout()
     return int(result.exit_code)
 
 
@@ -249,14 +300,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"note: {db.ENV_URL} is set; the demo still uses its own embedded database", file=sys.stderr)
     t0 = time.perf_counter()
     print("starting the embedded PostgreSQL ...", flush=True)
-    embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
-    print(f"seeding scale {args.scale} with scenario {args.scenario} ...", flush=True)
-    report = seed(
-        embedded.libpq_url(embedded.DEFAULT_DATABASE),
-        scale=args.scale,
-        scenario=args.scenario,
-        progress=lambda msg: print(f"  {msg}", flush=True),
-    )
+    with embedded.home_lock("seeding the demo database (`opsbook demo`)", wait=False):
+        embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
+        print(f"seeding scale {args.scale} with scenario {args.scenario} ...", flush=True)
+        report = seed(
+            embedded.libpq_url(embedded.DEFAULT_DATABASE),
+            scale=args.scale,
+            scenario=args.scenario,
+            progress=lambda msg: print(f"  {msg}", flush=True),
+        )
     rows = sum(report.row_counts.values())
     print(f"  {rows:,} rows in {report.seconds:.1f} s (data up to {report.as_of.isoformat()})", flush=True)
     print("running the payments page ...", flush=True)
@@ -304,10 +356,12 @@ def _cmd_db(args: argparse.Namespace) -> int:
 
     cmd = args.db_command
     if cmd == "start":
-        st = embedded.start()
-        if not embedded.database_exists(embedded.DEFAULT_DATABASE):
-            embedded.create_contract_database(embedded.DEFAULT_DATABASE)
-            print(f"created {embedded.DEFAULT_DATABASE} with the app contract (empty: `opsbook db seed` fills it)")
+        # under the home lock: four starts at once on a fresh home create the database once
+        with embedded.home_lock("starting the embedded database (`opsbook db start`)"):
+            st = embedded.start()
+            if not embedded.database_exists(embedded.DEFAULT_DATABASE):
+                embedded.create_contract_database(embedded.DEFAULT_DATABASE)
+                print(f"created {embedded.DEFAULT_DATABASE} with the app contract (empty: `opsbook db seed` fills it)")
         print(f"running (pid {st.pid}) · data {st.data_dir}")
     elif cmd == "stop":
         embedded.stop()
@@ -335,14 +389,16 @@ def _cmd_db(args: argparse.Namespace) -> int:
             from opslib.errors import ConfigError
 
             raise ConfigError(str(exc)) from None
-        embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
-        report = seed(
-            embedded.libpq_url(embedded.DEFAULT_DATABASE),
-            scale=args.scale,
-            days=args.days,
-            scenario=args.scenario,
-            progress=lambda msg: print(f"  {msg}", flush=True),
-        )
+        # a second seed is refused rather than queued: its DROP DATABASE would end the first one
+        with embedded.home_lock("seeding the demo database (`opsbook db seed`)", wait=False):
+            embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
+            report = seed(
+                embedded.libpq_url(embedded.DEFAULT_DATABASE),
+                scale=args.scale,
+                days=args.days,
+                scenario=args.scenario,
+                progress=lambda msg: print(f"  {msg}", flush=True),
+            )
         for table, n in sorted(report.row_counts.items()):
             print(f"  {table:<36} {n:>12,}")
         print(

@@ -62,13 +62,14 @@ def configured_url(explicit: str | None = None, *, action: bool = False) -> str 
 
 
 def resolve_url(explicit: str | None = None, *, action: bool = False) -> URL:
-    """The database to talk to. Without a configured URL, the embedded default is started."""
+    """The database to talk to. Without a configured URL, the embedded default, which must be running:
+    a stopped one is one sentence (DatabaseUnavailable), never started behind the user's back."""
     raw = configured_url(explicit, action=action)
     if raw:
         return normalise_url(raw)
     from opslib import embedded
 
-    embedded.start()
+    embedded.require_running()
     if not embedded.database_exists(embedded.DEFAULT_DATABASE):
         raise ConfigError(
             f"the embedded demo database is empty: run `opsbook demo` (or `opsbook db seed`) first, or set {ENV_URL}"
@@ -109,13 +110,23 @@ def read_only(
     conn = connect(url).execution_options(postgresql_readonly=True)
     try:
         with conn.begin() as tx:
-            set_local(conn, f"opsbook/{runbook}", timeouts)
             try:
+                set_local(conn, f"opsbook/{runbook}", timeouts)
                 yield conn
+            except sa.exc.DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise went_away(exc) from None
+                raise
             finally:
-                tx.rollback()
+                if not conn.invalidated:
+                    tx.rollback()
     finally:
         conn.close()
+
+
+def went_away(exc: sa.exc.DBAPIError) -> DatabaseUnavailable:
+    """The server closed a connection that was working (stopped, restarted, crashed, killed)."""
+    return DatabaseUnavailable(f"the database went away ({_first_line(exc.orig)})")
 
 
 def connect(url: URL | str) -> Connection:

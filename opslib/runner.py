@@ -2,8 +2,11 @@
 
 The notebook runs in-process (papermill's Python API, no `papermill` or `jupyter`
 subprocess) with an immediate kernel shutdown: the FIELD-NOTES measured 0.76 s against
-1.1-3.5 s for the alternatives. The output notebook is saved after every cell, so a
-cell that raises still leaves the partial executed notebook in the bundle.
+1.1-3.5 s for the alternatives. The notebook is not rewritten after every cell (that
+re-validates and rewrites the whole file, ~0.45 s a run): the runner keeps a reference to
+nbclient's in-memory notebook instead, and writes it, however far it got, when a cell
+raises or times out, the kernel dies, or SIGINT/SIGTERM arrives. A folder left by SIGKILL
+keeps its INCOMPLETE marker (evidence.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -22,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from opslib import db, evidence, fastimport, runbooks
-from opslib.errors import ConfigError, OpsbookError
+from opslib.errors import ConfigError, Interrupted, OpsbookError
 from opslib.masking import is_secret_name, redact_parameters, redact_text
 from opslib.results import Finding, Verdict, decide
 from opslib.timewindow import iso_utc
@@ -36,7 +40,13 @@ class ExitCode(enum.IntEnum):
     3 CONDITIONAL_PASS: one or two non-core (P2/P3) issues.
     4 ERROR: the run could not judge (a cell raised, a query failed or timed out, a secret was
       redacted from the evidence); the bundle is written and marked ERROR.
-    5 DATABASE_UNAVAILABLE: the database could not be reached; the bundle is written, ERROR.
+    5 DATABASE_UNAVAILABLE: the database could not be reached or went away during the run (the
+      embedded one is stopped, frozen or was stopped mid-run); once the page started, the bundle
+      is written, ERROR.
+    6 EVIDENCE_UNWRITABLE: the evidence could not be written (read-only or full disk, --out is
+      a file); the folder, if any, keeps its INCOMPLETE marker.
+    130 / 143 INTERRUPTED / TERMINATED: SIGINT / SIGTERM during the run; the partial bundle is
+      written and sealed, ERROR "interrupted at step N".
     """
 
     PASS = 0
@@ -45,6 +55,9 @@ class ExitCode(enum.IntEnum):
     CONDITIONAL_PASS = 3
     ERROR = 4
     DATABASE_UNAVAILABLE = 5
+    EVIDENCE_UNWRITABLE = 6
+    INTERRUPTED = 130
+    TERMINATED = 143
 
     @classmethod
     def for_verdict(cls, verdict: Verdict) -> ExitCode:
@@ -64,6 +77,7 @@ class RunResult:
     error: str | None
     exit_code: ExitCode
     seconds: float
+    headline: tuple[str, ...] = ()  # the page's first sentences (the real cause, "nothing to judge")
 
 
 SECRET_ENV_HINTS = ("PORTONE_WEBHOOK_SECRET", "SUPABASE_SERVICE_ROLE_KEY", "CRON_SECRET", "TOSS_SECRET_KEY")
@@ -135,11 +149,17 @@ def run(
     progress: bool = False,
     on_event: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Run one page; always returns (with the bundle written) unless the input was refused."""
+    """Run one page; always returns (with the bundle written) unless the input was refused.
+
+    Refused before anything is written: bad input (ConfigError), a stopped or unreachable
+    embedded database (DatabaseUnavailable), an --out that cannot hold a run folder
+    (EvidenceUnwritable). A disk that fails while sealing raises EvidenceUnwritable with
+    the folder left marked INCOMPLETE.
+    """
     rb, values = prepare(runbook_id, given or {}, database_url=database_url, wi_id=wi_id)
     url_for_kernel = database_url or db.configured_url()
     if url_for_kernel is None:
-        # The embedded default: start it here so the kernel finds it running.
+        # The embedded default must already run: opsbook run never starts it behind the user's back.
         db.resolve_url()
     started = datetime.now(UTC)
     t0 = time.perf_counter()
@@ -151,14 +171,114 @@ def run(
     kernel_ready = threading.Event()
     warm = threading.Thread(target=_warm_up_quietly, args=(kernel_ready,), name="opsbook-html-warm-up", daemon=True)
     warm.start()
-    try:
-        error, error_kind = _execute(
-            rb, values, output, url_for_kernel, cell_timeout, progress, on_event, on_kernel_ready=kernel_ready.set
-        )
-    finally:
-        kernel_ready.set()
+    signals = _Signals()
+    with signals.raising():
+        try:
+            outcome = _execute(
+                rb,
+                values,
+                output,
+                url_for_kernel,
+                cell_timeout,
+                progress,
+                on_event,
+                signals,
+                on_kernel_ready=kernel_ready.set,
+            )
+        except Interrupted as exc:  # before the kernel answered, or between cells and the seal
+            outcome = _Outcome(None, _interrupted_sentence(exc.signal_name, None), "Interrupted", None, exc.signum)
+        finally:
+            kernel_ready.set()
     warm.join()
-    return _seal(rb, values, folder, output, started, t0, error, error_kind, url_for_kernel, _kernel_peak_mib())
+    # The seal is short: a signal that arrives now waits until the bundle is complete.
+    with signals.held():
+        return _seal(rb, values, folder, output, started, t0, outcome, url_for_kernel, _kernel_peak_mib())
+
+
+class _Signals:
+    """SIGINT/SIGTERM during a run end it early with its evidence, never silently.
+
+    Before the kernel answers, the signal raises Interrupted. Once cells run, it interrupts
+    the kernel instead (a KeyboardInterrupt in the running cell, which then shows where it
+    stopped) and kills it KILL_AFTER_S later if it has not stopped; papermill then ends
+    and the runner seals the partial bundle. While sealing, signals wait for the seal.
+    """
+
+    WATCHED = (signal.SIGINT, signal.SIGTERM)
+    KILL_AFTER_S = 5.0
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.kernel_running = False
+        self._killer: threading.Timer | None = None
+
+    def _usable(self) -> bool:
+        return threading.current_thread() is threading.main_thread()
+
+    @contextmanager
+    def raising(self):  # type: ignore[no-untyped-def]
+        def handler(signum: int, _frame: Any) -> None:
+            first = self.received is None
+            self.received = self.received or signum
+            if not self.kernel_running:
+                raise Interrupted(signum)
+            if first:
+                _signal_kernels(signal.SIGINT)
+                self._killer = threading.Timer(self.KILL_AFTER_S, _signal_kernels, (signal.SIGKILL,))
+                self._killer.daemon = True
+                self._killer.start()
+            else:  # asked twice: no more waiting
+                _signal_kernels(signal.SIGKILL)
+
+        try:
+            with self._installed(handler):
+                yield
+        finally:
+            if self._killer is not None:
+                self._killer.cancel()
+
+    @contextmanager
+    def held(self):  # type: ignore[no-untyped-def]
+        def handler(signum: int, _frame: Any) -> None:
+            self.received = self.received or signum
+
+        with self._installed(handler):
+            yield
+
+    @contextmanager
+    def _installed(self, handler: Callable[[int, Any], None]):  # type: ignore[no-untyped-def]
+        if not self._usable():
+            yield
+            return
+        saved = {sig: signal.getsignal(sig) for sig in self.WATCHED}
+        for sig in self.WATCHED:
+            signal.signal(sig, handler)
+        try:
+            yield
+        finally:
+            for sig, previous in saved.items():
+                signal.signal(sig, previous)
+
+
+def _signal_kernels(signum: int) -> None:
+    """Signal this process's notebook kernels (its ipykernel children; Linux /proc)."""
+    me = os.getpid()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
+            if int(fields[1]) != me:
+                continue
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if b"ipykernel" in cmdline:
+            with suppress(ProcessLookupError):
+                os.kill(int(stat.parent.name), signum)
+
+
+def _interrupted_sentence(signal_name: str, where: str | None) -> str:
+    at = f" at {where}" if where else " before the first step"
+    return f"interrupted{at} ({signal_name}); the rest of the page was not measured"
 
 
 def _warm_up_quietly(kernel_ready: threading.Event) -> None:
@@ -181,6 +301,18 @@ def _kernel_peak_mib() -> float | None:
     return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
+@dataclass
+class _Outcome:
+    """How the execution ended: the in-memory notebook (however far it got) and why it stopped."""
+
+    nb: Any
+    error: str | None
+    error_kind: str | None
+    failed_cell: Any  # the cell object running when it stopped (indices shift when papermill adds banners)
+    signum: int | None = None
+    written: bool = False
+
+
 def _execute(
     rb: runbooks.Runbook,
     values: Mapping[str, Any],
@@ -189,8 +321,9 @@ def _execute(
     cell_timeout: int,
     progress: bool,
     on_event: Callable[[str], None] | None,
+    signals: _Signals,
     on_kernel_ready: Callable[[], None] = lambda: None,
-) -> tuple[str | None, str | None]:
+) -> _Outcome:
     import logging
 
     import papermill
@@ -200,18 +333,28 @@ def _execute(
     logging.getLogger("traitlets").setLevel(logging.ERROR)
     if on_event:
         on_event(f"executing {rb.notebook.name} ...")
+    live: dict[str, Any] = {"nb": None, "cell": None}
+    partial = output.with_name(f".{output.stem}.partial{output.suffix}")
+
+    def notebook_started(notebook: Any = None, **_: Any) -> None:
+        live["nb"] = notebook  # nbclient's own notebook: outputs land here as the kernel sends them
+        signals.kernel_running = True
+        on_kernel_ready()
+
+    def cell_started(cell: Any = None, **_: Any) -> None:
+        live["cell"] = cell
+
     with _kernel_environment(url):
         try:
             papermill.execute_notebook(
                 str(rb.notebook),
-                str(output),
+                str(partial),
                 parameters=dict(values),
                 kernel_name="python3",
                 # Saving after every cell re-validates and rewrites the whole notebook (~0.45 s a run).
-                # papermill still saves at start, every 30 s while cells run, and at the end, also
-                # when a cell raises or times out: the partial notebook is kept as evidence.
+                # papermill writes the output once at the end, also when a cell raised; for the other
+                # endings (timeout, dead kernel, signal) the runner writes nbclient's in-memory notebook.
                 request_save_on_cell_execute=False,
-                autosave_cell_every=30,
                 progress_bar=progress,
                 log_output=False,
                 execution_timeout=cell_timeout,
@@ -220,29 +363,132 @@ def _execute(
                 # the kernel's "running over TCP without encryption" notice is noise on every run (loopback only)
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 cwd=str(rb.notebook.parent),
-                # nbclient's hook, called once the kernel answers (before the first cell)
-                on_notebook_start=lambda **_: on_kernel_ready(),
+                # nbclient's hooks: once the kernel answers (before the first cell), and at each cell
+                on_notebook_start=notebook_started,
+                on_cell_start=cell_started,
             )
         except PapermillExecutionError as exc:
-            return _sentence(exc.ename, exc.evalue), exc.ename
-        except Exception as exc:  # nbclient timeouts, dead kernels: no executed-cell context
-            name = type(exc).__name__
-            if name == "CellTimeoutError":
-                return (
-                    f"a cell ran longer than {cell_timeout} s and was stopped "
-                    "(raise --cell-timeout or narrow the window)",
-                    name,
-                )
-            if name == "DeadKernelError":
-                return "the notebook kernel died (out of memory?) before the page finished", name
-            return _sentence(name, str(exc)), name
-    return None, None
+            if signals.received is not None:  # the kernel was interrupted for us
+                outcome = _Outcome(live["nb"], None, "Interrupted", live["cell"], signals.received)
+            else:
+                outcome = _Outcome(live["nb"], _sentence(exc.ename, exc.evalue), exc.ename, live["cell"])
+            outcome.written = partial.is_file()
+        except Interrupted as exc:
+            outcome = _Outcome(live["nb"], None, "Interrupted", live["cell"], exc.signum)
+        except Exception as exc:  # nbclient timeouts, dead kernels, a disk that fails: no executed-cell context
+            if isinstance(exc, OSError) and exc.errno is not None:  # papermill could not write the notebook
+                partial.unlink(missing_ok=True)
+                raise evidence.unwritable(output.parent, exc) from None
+            outcome = _ended_early(exc, live, signals, cell_timeout)
+        else:
+            outcome = _Outcome(live["nb"], None, None, None, written=True)
+            if signals.received is not None:  # arrived as the last cell finished
+                outcome = _Outcome(live["nb"], None, "Interrupted", live["cell"], signals.received, written=True)
+    if outcome.signum is not None:
+        name = signal.Signals(outcome.signum).name
+        outcome.error = _interrupted_sentence(name, _where(outcome.nb, outcome.failed_cell))
+    _keep_notebook(outcome, partial, output)
+    return outcome
+
+
+def _ended_early(exc: Exception, live: dict[str, Any], signals: _Signals, cell_timeout: int) -> _Outcome:
+    name = type(exc).__name__
+    if signals.received is not None:
+        return _Outcome(live["nb"], None, "Interrupted", live["cell"], signals.received)
+    if name == "CellTimeoutError":
+        sentence = (
+            f"a cell ran longer than {cell_timeout} s and was stopped (raise --cell-timeout or narrow the window)"
+        )
+    elif name == "DeadKernelError":
+        sentence = "the notebook kernel died (out of memory?) before the page finished"
+    else:
+        sentence = _sentence(name, str(exc))
+    return _Outcome(live["nb"], sentence, name, live["cell"])
+
+
+def _keep_notebook(outcome: _Outcome, partial: Path, output: Path) -> None:
+    """The executed notebook under its final name, written whole or not at all."""
+    try:
+        if not outcome.written and outcome.nb is not None:
+            import nbformat
+
+            _mark_not_measured(outcome.nb, _index_of(outcome.nb, outcome.failed_cell), outcome.error or "")
+            evidence.write_atomically(partial, nbformat.writes(outcome.nb))
+        elif outcome.written and outcome.error and outcome.nb is not None and partial.is_file():
+            import nbformat
+
+            nb = nbformat.read(partial, as_version=4)
+            if _mark_not_measured(nb, _find_failed_cell(nb), outcome.error):
+                evidence.write_atomically(partial, nbformat.writes(nb))
+        if partial.is_file():
+            os.replace(partial, output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise evidence.unwritable(output.parent, exc) from None
+
+
+NOT_MEASURED_TAG = "opsbook-not-measured"
+
+
+def _find_failed_cell(nb: Any) -> int | None:
+    for i, cell in enumerate(nb.cells):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return i
+    return None
+
+
+def _mark_not_measured(nb: Any, failed_cell: int | None, why: str) -> bool:
+    """A note after the cell where the page stopped: the steps below it were not measured."""
+    import nbformat
+
+    if failed_cell is None or failed_cell >= len(nb.cells) - 1:
+        return False
+    if not any(c.cell_type == "code" for c in nb.cells[failed_cell + 1 :]):
+        return False
+    note = nbformat.v4.new_markdown_cell(
+        f"> **이후 단계는 측정되지 않았습니다 (not measured below this point).** {why}"
+    )
+    note.metadata["tags"] = [NOT_MEASURED_TAG]
+    nb.cells.insert(failed_cell + 1, note)
+    return True
+
+
+def _index_of(nb: Any, cell: Any) -> int | None:
+    if nb is None or cell is None:
+        return None
+    return next((i for i, c in enumerate(nb.cells) if c is cell), None)
+
+
+def _where(nb: Any, cell: Any) -> str | None:
+    """'step 4 of 18 (2. 5분 트리아지 ...)': the page's code cells, not counting parameters."""
+    cell_index = _index_of(nb, cell)
+    if cell_index is None:
+        return None
+    steps = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))
+    ]
+    if cell_index not in steps:
+        return None
+    heading = next(
+        (
+            line.lstrip("#").strip()
+            for c in reversed(nb.cells[:cell_index])
+            if c.cell_type == "markdown"
+            for line in c.source.splitlines()
+            if line.startswith("#")
+        ),
+        None,
+    )
+    at = f"step {steps.index(cell_index) + 1} of {len(steps)}"
+    return f"{at} ({heading})" if heading else at
 
 
 def _sentence(ename: str, evalue: str) -> str:
     text = (evalue or "").strip().splitlines()
     first = text[0] if text else ename
-    if ename in ("ConfigError", "DatabaseUnavailable", "QueryFailed", "ActionRefused", "OpsbookError"):
+    if ename in ("ConfigError", "DatabaseUnavailable", "QueryFailed", "ActionRefused", "OpsbookError", "LockBlocked"):
         return first
     return f"a notebook cell raised {ename}: {first}"
 
@@ -254,19 +500,43 @@ def _seal(
     output: Path,
     started: datetime,
     t0: float,
-    error: str | None,
-    error_kind: str | None,
+    outcome: _Outcome,
     url: str | None,
     kernel_peak_mib: float | None = None,
 ) -> RunResult:
+    try:
+        return _write_bundle(rb, values, folder, output, started, t0, outcome, url, kernel_peak_mib)
+    except OSError as exc:
+        # the INCOMPLETE marker stays: the folder says it was never sealed
+        raise evidence.unwritable(folder, exc) from None
+
+
+def _write_bundle(
+    rb: runbooks.Runbook,
+    values: Mapping[str, Any],
+    folder: Path,
+    output: Path,
+    started: datetime,
+    t0: float,
+    outcome: _Outcome,
+    url: str | None,
+    kernel_peak_mib: float | None,
+) -> RunResult:
     import nbformat  # after run()'s fastimport.skip_slow_format_checkers()
 
+    error, error_kind = outcome.error, outcome.error_kind
+    if error_kind == "DatabaseUnavailable":
+        where = _where(outcome.nb, outcome.failed_cell)
+        if where:
+            error = f"{error} (at {where}); the rest of the page was not measured"
     collected = evidence.Collected((), None)
     if output.is_file():
         nb = nbformat.read(output, as_version=4)
         collected = evidence.collect(nb)
         try:
             evidence.export_html(nb, folder / f"{rb.id}.html")
+        except OSError:
+            raise
         except Exception as exc:  # the bundle must still be written
             error = error or f"the HTML report could not be rendered ({type(exc).__name__})"
     else:
@@ -291,6 +561,7 @@ def _seal(
         "database": database,
         "window": reported.get("window") or _window_of(values),
         "verdict": verdict.value,
+        "headline": reported.get("headline", []),
         "error": error,
         "findings": [f.to_json() for f in findings],
         "notes": reported.get("notes", []),
@@ -308,9 +579,14 @@ def _seal(
         scrubbed = json.loads((folder / evidence.RESULT).read_text(encoding="utf-8"))
         scrubbed.update(verdict=verdict.value, error=error)
         evidence.write_json(folder / evidence.RESULT, scrubbed)
-    evidence.write_manifest(folder)
-    code = ExitCode.DATABASE_UNAVAILABLE if error_kind == "DatabaseUnavailable" else ExitCode.for_verdict(verdict)
-    return RunResult(folder, verdict, findings, error, code, payload["seconds"])
+    evidence.seal(folder)
+    if outcome.signum is not None:
+        code = ExitCode.INTERRUPTED if outcome.signum == signal.SIGINT else ExitCode.TERMINATED
+    elif error_kind == "DatabaseUnavailable":
+        code = ExitCode.DATABASE_UNAVAILABLE
+    else:
+        code = ExitCode.for_verdict(verdict)
+    return RunResult(folder, verdict, findings, error, code, payload["seconds"], tuple(payload["headline"]))
 
 
 def _window_of(values: Mapping[str, Any]) -> dict[str, str] | None:
@@ -329,6 +605,8 @@ def print_summary(result: RunResult, stream: Any = None) -> None:
     out = stream or sys.stdout
     problems = [f for f in result.findings if f.outcome.is_problem]
     print(f"verdict: {result.verdict.value}  ({result.seconds:.1f} s)", file=out)
+    for line in result.headline:
+        print(redact_text(f"  {line}")[0], file=out)
     for f in sorted(problems, key=lambda x: x.severity.rank if x.severity else 9):
         subject = f" [{f.subject}]" if f.subject else ""
         sev = f.severity.value if f.severity else "-"

@@ -12,6 +12,7 @@ CHECK_ID = "opsbook.role_visibility"
 TITLE = "읽기 권한 / RLS 가시성 (can the role see every row?)"
 SECTION = "DESIGN: read-only wall"
 EXPECTED_TABLES = 20
+BLIND_MARK = "RLS 때문에 행이 보이지 않음"
 
 
 def check(conn: Connection) -> tuple[Finding, ...]:
@@ -36,7 +37,7 @@ def check(conn: Connection) -> tuple[Finding, ...]:
         problems.append(f"SELECT 권한 없음: {names}")
     if not blind.empty:
         names = ", ".join(f"{s}.{t}" for s, t in zip(blind.schema_name, blind.table_name, strict=True))
-        problems.append(f"RLS 때문에 행이 보이지 않음 (role lacks BYPASSRLS; tables would look empty): {names}")
+        problems.append(f"{BLIND_MARK} (role lacks BYPASSRLS; tables would look empty): {names}")
     if problems:
         return (_finding(Outcome.ERROR, "; ".join(problems), value=len(blind) + len(denied) + missing),)
     return (_finding(Outcome.OK, f"{len(frame)}개 테이블 모두 조회 가능 (all rows visible)", value=0),)
@@ -44,3 +45,21 @@ def check(conn: Connection) -> tuple[Finding, ...]:
 
 def _finding(outcome: Outcome, detail: str, value: int | None = None) -> Finding:
     return Finding(check=CHECK_ID, outcome=outcome, section=SECTION, title=TITLE, value=value, detail=detail, unit="")
+
+
+def blind_sentence(found: tuple[Finding, ...], user: str) -> str | None:
+    """The one sentence that stops a page whose role cannot see through RLS (None when it can).
+
+    Every number such a page measured would be a false all clear, and its first failure would
+    name a symptom (a flag "does not exist") instead of the cause: so the page stops here.
+    """
+    for f in found:
+        if f.check == CHECK_ID and f.outcome is Outcome.ERROR and BLIND_MARK in f.detail:
+            tables = f.detail.split("tables would look empty): ", 1)[-1].split(";", 1)[0].split(", ")
+            shown = ", ".join(tables[:3]) + (f" and {len(tables) - 3} more" if len(tables) > 3 else "")
+            return (
+                f"role {user} cannot see through row-level security (it lacks BYPASSRLS): {len(tables)} tables "
+                f"({shown}) would look empty, so the page stopped before measuring; connect as opsbook_reader "
+                f"(opslib/sql/roles.sql) or ALTER ROLE {user} BYPASSRLS"
+            )
+    return None

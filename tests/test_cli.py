@@ -137,3 +137,29 @@ def test_a_parameter_given_twice_in_a_file_is_refused(tmp_path, capsys):
 def test_wi_flag_and_wi_parameter_must_agree(capsys):
     assert main(["run", "payments", "--wi", "WI-1", "-p", "wi_id", "WI-2"]) == ExitCode.USAGE
     assert "disagree" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("words", "usage"),
+    [(["run", "payments", "--bogus"], "usage: opsbook run"), (["db", "seed", "--bogus"], "usage: opsbook db seed")],
+)
+def test_an_unknown_option_shows_the_subcommands_own_usage(words, usage, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(words)
+    assert exc.value.code == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(usage) and "unrecognized arguments: --bogus" in err
+
+
+def test_every_exit_code_is_in_the_help_and_the_readme(capsys):
+    from pathlib import Path
+
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Exit codes", 1)[1].split("\n## ", 1)[0]
+    for code in ExitCode:
+        assert f"\n| {code.value} |" in table or f"| {code.value}, " in table or f", {code.value} |" in table, code
+    for word in ("6 evidence could not be written", "130/143 interrupted"):
+        assert word in out

@@ -517,7 +517,7 @@ def test_every_step_runs_on_an_empty_contract_database(contract_db):
     assert findings
     assert not [f for f in findings if f.outcome in (Outcome.WARN, Outcome.CRITICAL, Outcome.ERROR)]
     every_query = {t.name for r in results for t in r.timings}
-    assert {q.split(".", 1)[1] for q in PAYMENT_QUERIES} - every_query <= {"webhook_delivery", "latest_signed_delivery"}
+    assert set(PAYMENT_QUERIES) - every_query <= {"payments.webhook_delivery", "payments.latest_signed_delivery"}
     assert results[1].broken_stage is None
     assert check.match is None and "없음" in check.reason
     assert results[6].met  # nothing happened: normal, with the "too few events" caveat
@@ -766,7 +766,7 @@ def test_a_failing_query_is_an_error_finding_and_the_page_goes_on(filled):
     assert f["payments.negative_balance"].value == 2
     assert f["payments.reconciliation_items_open"].value == 1
     timing = {t.name: t for t in d.timings}
-    assert timing["webhook_function_status"].error and not timing["negative_balances"].error
+    assert timing["payments.webhook_function_status"].error and not timing["payments.negative_balances"].error
 
 
 # --- EXPLAIN: which queries follow the window, which scan a table ---------------------------

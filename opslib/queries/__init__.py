@@ -139,6 +139,14 @@ def run(conn: Connection, qualified_name: str, params: Mapping[str, Any] | None 
         result = conn.execute(sa.text(q.sql), given)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     except sa.exc.DBAPIError as exc:
+        if exc.connection_invalidated:  # not a failed query: the page cannot go on (exit 5)
+            from opslib.db import went_away
+
+            raise went_away(exc) from None
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_timeout: name the table and who holds it
+            from opslib import lockwait
+
+            raise lockwait.describe(conn.engine, qualified_name, q.sql) from None
         raise QueryFailed(f"query {qualified_name} failed: {_db_reason(exc)}") from None
     return QueryResult(q, frame, time.perf_counter() - started)
 

@@ -18,6 +18,7 @@ from datetime import datetime
 import psycopg
 from psycopg.types.json import Jsonb
 
+from opslib.errors import OpsbookError
 from opslib.seed import commerce, community, indexes, ledger, people, staging, telemetry, wallet, webhooks
 from opslib.seed.plan import Plan
 from opslib.seed.scenarios import SCENARIOS, ScenarioContext
@@ -88,7 +89,7 @@ COUNTED_TABLES = (
 )
 
 
-class SeedError(RuntimeError):
+class SeedError(OpsbookError):
     """The database cannot be seeded (not a contract database, not empty, not superuser, ...)."""
 
 

@@ -31,7 +31,7 @@ SESSION_SETTINGS = (
 
 
 def connect(url: str) -> psycopg.Connection:
-    conn = psycopg.connect(url, autocommit=True, prepare_threshold=None)
+    conn = psycopg.connect(url, autocommit=True, prepare_threshold=None, connect_timeout=5)
     for statement in SESSION_SETTINGS:
         conn.execute(statement)  # type: ignore[arg-type]  # constant text
     return conn

@@ -1,7 +1,8 @@
 -- opsbook roles: run once per database by an owner (postgres / supabase_admin).
 --
 -- opsbook_reader: the wall behind every runbook page. SELECT on exactly the schemas the
--- runbooks read and nothing on vault. BYPASSRLS because every app table (and
+-- runbooks read, nothing on vault, and no write of its own anywhere (no table, sequence,
+-- schema CREATE, TEMP, role membership or function; see the PUBLIC note below). BYPASSRLS because every app table (and
 -- cron.job_run_details) has row-level security: a reader without it sees empty tables
 -- and every page would report all clear.
 -- opsbook_actor: the separate credentials of opslib.actions (kill switch, banner).
@@ -19,13 +20,47 @@ BEGIN
   END IF;
 END $$;
 
+ALTER ROLE opsbook_reader NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION BYPASSRLS NOINHERIT;
 ALTER ROLE opsbook_reader SET default_transaction_read_only = on;
 ALTER ROLE opsbook_reader SET statement_timeout = '30s';
+
+-- The reader writes nothing. This file is re-run on every load, so first take back whatever
+-- the role was ever given (by hand, by an older opsbook), then grant reading only.
+DO $$
+DECLARE granted record;
+BEGIN
+  FOR granted IN
+    SELECT m.roleid::regrole AS role_name FROM pg_auth_members m
+    WHERE m.member = 'opsbook_reader'::regrole
+  LOOP
+    EXECUTE format('REVOKE %s FROM opsbook_reader', granted.role_name);
+  END LOOP;
+  EXECUTE format('REVOKE CREATE, TEMPORARY ON DATABASE %I FROM opsbook_reader', current_database());
+END $$;
+REVOKE ALL ON ALL TABLES IN SCHEMA public, auth, storage, cron, net, logs FROM opsbook_reader;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public, auth, storage, cron, net, logs FROM opsbook_reader;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public, auth, storage, cron, net, logs FROM opsbook_reader;
+REVOKE CREATE ON SCHEMA public, auth, storage, cron, net, logs FROM opsbook_reader;
+REVOKE ALL ON SCHEMA vault FROM opsbook_reader;
 
 GRANT USAGE ON SCHEMA public, auth, storage, cron, net, logs TO opsbook_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA public, auth, storage, cron, net, logs TO opsbook_reader;
 GRANT EXECUTE ON FUNCTION auth.uid(), auth.role() TO opsbook_reader;
-REVOKE ALL ON SCHEMA vault FROM opsbook_reader;
+
+-- What a per-role REVOKE cannot take away: PostgreSQL has no "deny", and a privilege granted
+-- to PUBLIC is held by every role. On the contract (as on Supabase) PUBLIC may write the
+-- net.* queue tables and sequence and DELETE cron.job_run_details, and by PostgreSQL's
+-- defaults PUBLIC may create TEMP tables in the database and EXECUTE every function
+-- (net.http_get / net.http_post included). The REVOKEs above remove any grant of the
+-- reader's own; the PUBLIC ones stay. What holds them off for the reader:
+--   1. every opsbook session is BEGIN READ ONLY, and the role defaults to
+--      default_transaction_read_only (a read-only transaction can neither INSERT, DELETE,
+--      TRUNCATE, call net.http_* (it inserts), nor CREATE TEMP TABLE). This is a guard rail:
+--      a deliberate BEGIN READ WRITE by someone holding the reader's password gets past it;
+--   2. the page's privilege self-test (opslib/privileges.py) lists them on every run;
+--   3. to close them for good, the database owner revokes them from PUBLIC and grants them
+--      to the roles that need them: opslib/sql/harden_public.sql (a decision for the owner,
+--      not part of this file: it changes what every role on the database gets).
 
 GRANT USAGE ON SCHEMA public, auth TO opsbook_actor;
 GRANT SELECT ON public.feature_flags, public.banners, public.admin_audit_log, public.user_profiles TO opsbook_actor;
