@@ -205,7 +205,15 @@ def function_status(status: pd.DataFrame, function: str = "payment-webhook") -> 
     title = label(f"{function} 응답 코드", f"{function} responses by status")
     if status.empty:
         return _empty(title)
-    colours = {"2xx": OK, "401": "#8e24aa", "4xx": WARN, "5xx": CRIT, "other": "#757575"}
+    colours = {
+        "2xx": OK,
+        "401": "#8e24aa",
+        "403": "#5d4037",
+        "429": "#00838f",
+        "4xx": WARN,
+        "5xx": CRIT,
+        "other": "#757575",
+    }
     wide = status.pivot_table(index="bucket_start", columns="status_class", values="invocations", aggfunc="sum").fillna(
         0
     )
@@ -215,7 +223,7 @@ def function_status(status: pd.DataFrame, function: str = "payment-webhook") -> 
     ax = fig.add_subplot()
     bottom = None
     width = 0.8 * (5 / (24 * 60))  # 5-minute bars, in days
-    for cls in [c for c in ("2xx", "401", "4xx", "5xx", "other") if c in wide.columns]:
+    for cls in [c for c in colours if c in wide.columns]:
         values = wide[cls].to_numpy()
         ax.bar(times, values, width=width, bottom=bottom, color=colours[cls], label=cls, align="edge")
         bottom = values if bottom is None else bottom + values

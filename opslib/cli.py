@@ -34,6 +34,8 @@ ACTION_NAMES = (
     "trigger-scheduled-dispatcher",
     "release-stuck-messages",
     "storage-bucket-private",
+    "admin-publish-block",
+    "admin-role-restore",
 )
 
 
@@ -201,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     act.add_argument("--wi", metavar="WI-ID", default="", help="work item id for the audit row")
     act.add_argument("--operator", default="", help="who is acting (admin user id or name) for the audit row")
     act.add_argument("--undo", action="store_true", help="reverse the action (kill switch back on / banner off)")
+    act.add_argument("--target", default="", help="the one row the action acts on (admin-role-restore: a user id)")
     act.add_argument(
         "--target",
         default="",

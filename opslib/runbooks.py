@@ -166,12 +166,28 @@ def _validate_storage(values: Mapping[str, Any]) -> None:
         raise ConfigError(f"parameter probe_path={path!r} must be a plain test folder such as opsbook-probe")
 
 
+def _validate_admin(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    hold = values.get("exit_hold_minutes", 0)
+    if isinstance(hold, bool) or int(hold) < 0:
+        raise ConfigError("parameter exit_hold_minutes must be 0 (the page's default) or a positive number of minutes")
+    target = str(values.get("restore_user_id", "") or "").strip()
+    if target:
+        import uuid
+
+        try:
+            uuid.UUID(target)
+        except ValueError:
+            raise ConfigError("parameter restore_user_id must be exactly one user id (a uuid), or empty") from None
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
     "cron": Runbook("cron", "§3-F", "크론/스케줄 잡 장애 (Cron)", _validate_cron),
     "messaging": Runbook("messaging", "§3-C", "메시지/리얼타임 장애 (Messaging)", _validate_messaging),
     "auth": Runbook("auth", "§3-B", "인증/로그인 장애 (Auth/Login)", _validate_auth),
     "storage": Runbook("storage", "§3-D", "스토리지 장애 (Storage)", _validate_storage),
+    "admin": Runbook("admin", "§3-E", "관리자/운영툴 장애 (Admin/Ops)", _validate_admin),
 }
 
 

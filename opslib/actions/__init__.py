@@ -202,7 +202,9 @@ def _load() -> None:
         cron_jobs,
         dispatcher_trigger,
         killswitch,
+        publish_block,
         release_stuck,
+        role_restore,
         storage_bucket,
     )
 

@@ -1,7 +1,8 @@
 """Kill switches as guarded actions: a feature flag with is_kill_switch pulled (enabled = false) or released.
 
 §3-A 최소 완화 "신규 결제 CTA 차단": payments.purchase; §3-C 최소 완화 "스케줄 기능 임시 비활성":
-messages.scheduled_dispatch. One definition per switch (define()), the same plan and execution.
+messages.scheduled_dispatch; §3-E "publish 기능만 임시 차단": admin.publish (opslib/actions/publish_block.py).
+One definition per switch (define()), the same plan and execution.
 """
 
 from __future__ import annotations
@@ -29,32 +30,35 @@ NAME = "payments-kill-switch"
 FLAG = "payments.purchase"
 
 
-def _row(frame: Any, flag: str) -> dict[str, Any]:
+def _row(frame: Any, flag: str, missing_hint: str = "") -> dict[str, Any]:
     if frame.empty:
-        raise ActionRefused(f"feature flag {flag!r} does not exist in feature_flags; nothing was written")
+        raise ActionRefused(f"feature flag {flag!r} does not exist in feature_flags; nothing was written{missing_hint}")
     return {k: v for k, v in frame.iloc[0].to_dict().items() if k in ("key", "enabled", "is_kill_switch", "metadata")}
 
 
-def define(name: str, flag: str, purpose: str, off_means: str, on_means: str) -> Callable[..., ActionOutcome]:
-    """Register the kill switch `name` for feature flag `flag` (purpose: the audit row's default reason)."""
+def define(
+    name: str, flag: str, purpose: str, off_means: str, on_means: str, missing_hint: str = ""
+) -> Callable[..., ActionOutcome]:
+    """Register the kill switch `name` for feature flag `flag` (purpose: the audit row's default reason;
+    missing_hint: what a database without the flag needs, appended to the refusal)."""
 
     def plan(conn: Connection, request: ActionRequest) -> ActionOutcome:
-        return _plan(conn, request, name, flag)
+        return _plan(conn, request, name, flag, missing_hint)
 
     @register(name, plan)
     def kill_switch(
         request: ActionRequest, *, confirm: str | None = None, database_url: str | None = None
     ) -> ActionOutcome:
-        return _execute(request, confirm, database_url, name, flag, purpose, off_means, on_means)
+        return _execute(request, confirm, database_url, name, flag, purpose, off_means, on_means, missing_hint)
 
     kill_switch.__doc__ = f"Pull (enabled = false) or, with undo, release the {flag} kill switch."
     return kill_switch
 
 
-def _plan(conn: Connection, request: ActionRequest, name: str, flag: str) -> ActionOutcome:
+def _plan(conn: Connection, request: ActionRequest, name: str, flag: str, missing_hint: str = "") -> ActionOutcome:
     """Dry-run: the exact before/after and the audit row, read on any session; writes nothing."""
     wanted = request.undo  # pulling the switch means enabled = false
-    before = _row(queries.run(conn, "actions.flag_read", {"key": flag}).frame, flag)
+    before = _row(queries.run(conn, "actions.flag_read", {"key": flag}).frame, flag, missing_hint)
     changed = bool(before["enabled"]) != wanted
     note = request.note()
     after = (
@@ -81,16 +85,17 @@ def _execute(
     purpose: str,
     off_means: str,
     on_means: str,
+    missing_hint: str = "",
 ) -> ActionOutcome:
     """Pull (enabled = false) or, with undo, release (enabled = true) one kill switch."""
     wanted = request.undo
     if not require_confirmation(name, confirm):
         with readable(database_url) as conn:
-            return _plan(conn, request, name, flag)
+            return _plan(conn, request, name, flag, missing_hint)
     note = request.note()
     with writable(database_url) as conn:
         set_claims(conn, request)
-        before = _row(queries.run(conn, "actions.flag_for_update", {"key": flag}).frame, flag)
+        before = _row(queries.run(conn, "actions.flag_for_update", {"key": flag}).frame, flag, missing_hint)
         if not before["is_kill_switch"]:
             raise ActionRefused(f"{flag} is not marked is_kill_switch; refusing to touch it")
         if bool(before["enabled"]) == wanted:

@@ -178,12 +178,20 @@ def inject(
     seconds = baseline.seconds + time.perf_counter() - started
     with connect(libpq_url) as conn:
         conn.execute(DEMO_SCHEMA)
+        conn.execute(_demo_migrations())  # type: ignore[arg-type]  # trusted files shipped with the package
         conn.execute(
             "INSERT INTO opsbook_demo.seed_runs VALUES (%s, %s, %s, now(), %s, %s)",
             (scenario, plan.scale, plan.as_of, seconds, Jsonb(counts)),
         )
     steps.say(f"done in {seconds:.1f} s: {counts['public.wallet_ledger']:,} ledger rows")
     return SeedReport(scenario, plan.scale, plan.as_of, seconds, counts)
+
+
+def _demo_migrations() -> str:
+    """Demo-only objects beyond the contract (each file says why and what production needs instead)."""
+    from importlib import resources
+
+    return (resources.files("opslib") / "sql" / "demo_admin_publish_flag.sql").read_text(encoding="utf-8")
 
 
 def _preflight(conn: psycopg.Connection) -> None:

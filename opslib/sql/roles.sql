@@ -158,3 +158,6 @@ GRANT EXECUTE ON FUNCTION public.is_feature_enabled(text) TO opsbook_actor;
 GRANT USAGE ON SCHEMA storage TO opsbook_actor;
 GRANT SELECT ON storage.buckets, storage.objects TO opsbook_actor;
 GRANT UPDATE (public, updated_at) ON storage.buckets TO opsbook_actor;
+-- admin actions (§3-E): admin-role-restore changes one profile's role and status, nothing else
+-- of it; admin-publish-block reuses the feature_flags grants above (enabled, metadata).
+GRANT UPDATE (role, status) ON public.user_profiles TO opsbook_actor;

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 # Importing a drill's module registers it (the alias marks the import as intended).
+from opslib.seed.scenarios import admin_rate_limited as admin_rate_limited
+from opslib.seed.scenarios import admins_demoted as admins_demoted
 from opslib.seed.scenarios import amount_mismatch as amount_mismatch
+from opslib.seed.scenarios import audit_log_gap as audit_log_gap
 
 # auth (§3-B)
 from opslib.seed.scenarios import auth_rate_limited as auth_rate_limited
@@ -23,6 +26,7 @@ from opslib.seed.scenarios import login_failure_spike as login_failure_spike
 from opslib.seed.scenarios import messages_stuck_processing as messages_stuck_processing
 from opslib.seed.scenarios import negative_balance as negative_balance
 from opslib.seed.scenarios import net_timeouts as net_timeouts
+from opslib.seed.scenarios import ops_manage_500_after_deploy as ops_manage_500_after_deploy
 from opslib.seed.scenarios import pg_paid_db_pending as pg_paid_db_pending
 from opslib.seed.scenarios import push_provider_failures as push_provider_failures
 from opslib.seed.scenarios import realtime_degraded as realtime_degraded
@@ -31,6 +35,7 @@ from opslib.seed.scenarios import refresh_token_failures as refresh_token_failur
 from opslib.seed.scenarios import refund_not_clawed_back as refund_not_clawed_back
 from opslib.seed.scenarios import rls_denials_after_migration as rls_denials_after_migration
 from opslib.seed.scenarios import scheduled_dispatch_kill_switch_left_off as scheduled_dispatch_kill_switch_left_off
+from opslib.seed.scenarios import service_role_key_missing as service_role_key_missing
 from opslib.seed.scenarios import social_provider_down as social_provider_down
 from opslib.seed.scenarios import storage_bucket_made_public as storage_bucket_made_public
 from opslib.seed.scenarios import storage_bucket_over_quota as storage_bucket_over_quota
