@@ -133,7 +133,8 @@ def run_page(
 # open_page and finish (kernel start, imports, the database identity and visibility check, the
 # verdict, the HTML report) through the same runner, and nothing else.
 TRIVIAL_CELLS = (
-    "from opslib import actions, charts, page, payments  # noqa: F401  # the page's imports",
+    "import importlib\nfrom opslib import actions, charts, page  # noqa: F401  # the page's imports\n"
+    "importlib.import_module('opslib.{runbook}')",
     "book = page.open_page(\n"
     '    "trivial", environment=environment, since=since, until=until, window_minutes=window_minutes, wi_id=wi_id\n'
     ")",
@@ -145,53 +146,53 @@ DRIVER = """
 import dataclasses, sys
 from pathlib import Path
 from opslib import runbooks, runner
-runbooks.RUNBOOKS["trivial"] = dataclasses.replace(runbooks.RUNBOOKS["payments"], id="trivial")
+runbooks.RUNBOOKS["trivial"] = dataclasses.replace(runbooks.RUNBOOKS[sys.argv[5]], id="trivial")
 r = runner.run(sys.argv[1], {"until": sys.argv[3]}, database_url=sys.argv[2], out_dir=Path(sys.argv[4]))
 print(r.folder / "result.json")
 """
 
 
-def notebooks_with_trivial(folder: Path) -> Path:
-    """A notebooks directory holding the payments page and its trivial twin (same parameters cell)."""
+def notebooks_with_trivial(folder: Path, runbook: str = "payments") -> Path:
+    """A notebooks directory holding the page and its trivial twin (same parameters cell)."""
     import nbformat
 
     from opslib import runbooks
 
     folder.mkdir(parents=True, exist_ok=True)
-    page = nbformat.read(runbooks.RUNBOOKS["payments"].notebook, as_version=4)
-    nbformat.write(page, folder / "payments.ipynb")
+    page = nbformat.read(runbooks.RUNBOOKS[runbook].notebook, as_version=4)
+    nbformat.write(page, folder / f"{runbook}.ipynb")
     params = next(c for c in page.cells if "parameters" in c.get("metadata", {}).get("tags", []))
     trivial = nbformat.v4.new_notebook(metadata=page.metadata)
-    trivial.cells = [params, *(nbformat.v4.new_code_cell(src) for src in TRIVIAL_CELLS)]
+    trivial.cells = [params, *(nbformat.v4.new_code_cell(src.format(runbook=runbook)) for src in TRIVIAL_CELLS)]
     nbformat.write(trivial, folder / "trivial.ipynb")
     return folder
 
 
-def paired(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
-    """Trivial page and payments page, alternately (so drift hits both alike): the page's own cost."""
+def paired(name: str, as_of: str, runs: int, out: Path, runbook: str = "payments") -> dict[str, float]:
+    """Trivial page and the page, alternately (so drift hits both alike): the page's own cost."""
     cpu = cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
-    env = {**os.environ, "OPSBOOK_NOTEBOOKS": str(notebooks_with_trivial(HOME / "notebooks"))}
-    times: dict[str, list[float]] = {"trivial": [], "payments": []}
+    env = {**os.environ, "OPSBOOK_NOTEBOOKS": str(notebooks_with_trivial(HOME / f"notebooks-{runbook}", runbook))}
+    times: dict[str, list[float]] = {"trivial": [], runbook: []}
     steps: list[dict] = []
     for i in range(runs):
-        for runbook in ("trivial", "payments") if i % 2 == 0 else ("payments", "trivial"):
+        for which in ("trivial", runbook) if i % 2 == 0 else (runbook, "trivial"):
             t0 = time.perf_counter()
             proc = subprocess.run(
-                [sys.executable, "-c", DRIVER, runbook, reader, as_of, str(out)],
+                [sys.executable, "-c", DRIVER, which, reader, as_of, str(out), runbook],
                 capture_output=True,
                 text=True,
                 env=env,
                 check=True,
             )
-            times[runbook].append(time.perf_counter() - t0)
-            if runbook == "payments":
+            times[which].append(time.perf_counter() - t0)
+            if which == runbook:
                 result = json.loads(Path(proc.stdout.strip().splitlines()[-1]).read_text())
                 steps.append(result.get("timings") or {})
-    page, floor = statistics.median(times["payments"]), statistics.median(times["trivial"])
-    own = statistics.median(p - t for p, t in zip(times["payments"], times["trivial"], strict=True))
+    page, floor = statistics.median(times[runbook]), statistics.median(times["trivial"])
+    own = statistics.median(p - t for p, t in zip(times[runbook], times["trivial"], strict=True))
     print(
-        f"   paired ({runs}x, alternating): payments page median {page:.2f} s, trivial page {floor:.2f} s, "
+        f"   paired ({runs}x, alternating): {runbook} page median {page:.2f} s, trivial page {floor:.2f} s, "
         f"ratio {page / floor:.2f}; the page's own cost (paired difference, median) {own:.2f} s "
         f"[target <= {PAGE_OWN_TARGET_S} s: {'met' if own <= PAGE_OWN_TARGET_S else 'NOT met'}]"
     )
@@ -214,45 +215,6 @@ def paired(name: str, as_of: str, runs: int, out: Path) -> dict[str, float]:
 
 PAGE_OWN_TARGET_S = 1.2  # issue 8: page minus trivial page at the demo scale
 LONG_RATIO_TARGET = 1.1  # issue 8: 42-day database (3x table, same rate) vs the 14-day page
-
-
-def floor(runs: int, out: Path) -> float:
-    """A trivial one-cell notebook through papermill as a process: what every page pays before its first query."""
-    import nbformat
-
-    nb_path = out / "floor.ipynb"
-    out.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), nb_path)
-    walls = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "papermill", str(nb_path), str(out / "floor-out.ipynb"), "-k", "python3"],
-            capture_output=True,
-            check=True,
-        )
-        walls.append(time.perf_counter() - t0)
-    median = statistics.median(walls)
-    print(f"   floor: trivial notebook through papermill ({runs} runs): wall median {median:.2f} s")
-    return median
-
-
-def auth_page(scale: int, runs: int, out: Path) -> None:
-    """The auth page (§3-B) on a GoTrue outage drill at `scale`, against the floor measured in the same run."""
-    name, report = seed_db(f"bench_auth_s{scale}", scale, "login_failure_spike")
-    base = floor(runs, out)
-    figures = run_page(name, report.as_of.isoformat(), runs, out, runbook="auth")
-    print(
-        f"   auth page minus floor at scale {scale}: {figures['wall_median_s'] - base:.2f} s "
-        f"({figures['wall_median_s'] / base:.1f}x the floor)"
-    )
-    from datetime import timedelta
-
-    until = report.as_of
-    with db.read_only(embedded.url(name, user=embedded.READER_ROLE), "bench") as conn:
-        found = explain.explain_domain(conn, "auth", until - timedelta(hours=1), until, AUTH_EXPLAIN_OVERRIDES)
-    for p in found:
-        print(f"     {p.query}: {p.plan_class}")
 
 
 AUTH_EXPLAIN_OVERRIDES = {"attack_ips": [], "noisy_users": [], "days_back": 7, "slow_ms": 3000.0}
@@ -297,39 +259,6 @@ def plans(name: str, as_of: str) -> dict[str, str]:
     return {p.query: p.plan_class for p in found}
 
 
-def notebook_floor(runs: int) -> float:
-    """Median wall time of papermill on a trivial 3-cell notebook: the floor a page's time sits on."""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ("x = 1", "y = x + 1", "y")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = HOME / "floor.ipynb"
-    nbformat.write(nb, path)
-    walls = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "papermill", str(path), str(HOME / "floor.out.ipynb"), "--log-level", "ERROR"],
-            capture_output=True,
-            check=True,
-        )
-        walls.append(time.perf_counter() - t0)
-    floor = statistics.median(walls)
-    print(f"   trivial-notebook floor (papermill, {runs} runs): median {floor:.2f} s")
-    return floor
-
-
-def cron_page(scale: int, runs: int, out: Path) -> None:
-    """The cron page (§3-F) on its 401 drill: page wall time minus the trivial-notebook floor."""
-    name, report = seed_db(f"bench_cron_s{scale}", scale, "cron_secret_mismatch")
-    floor = notebook_floor(runs)
-    page = run_page(name, report.as_of.isoformat(), runs, out, runbook="cron")
-    print(
-        f"   cron page at scale {scale}: {page['wall_median_s']:.2f} s = floor {floor:.2f} s "
-        f"+ {page['wall_median_s'] - floor:.2f} s ({page['wall_median_s'] / floor:.2f}x the floor)"
-    )
-
-
 PRECHECKS = """
 import json, statistics, sys, time
 from datetime import datetime, timedelta
@@ -368,81 +297,6 @@ def compare_prechecks(name: str, as_of: str, runs: int, out: Path, baseline_tree
         print(f"     {step:<22} {seconds * 1000:8.1f} ms")
 
 
-def floor_notebooks(runbook: str) -> Path:
-    """A folder holding a trivial `<runbook>.ipynb`: the page's parameters cell, open_page, finish.
-
-    `opsbook run` of it costs what every page pays whatever it measures (process, kernel, imports,
-    the page's header and visibility check, the bundle): the floor a page's own steps add to.
-    """
-    import nbformat
-
-    from opslib import runbooks
-
-    real = nbformat.read(runbooks.notebooks_dir() / f"{runbook}.ipynb", as_version=4)
-    params = next(c for c in real.cells if "parameters" in c.metadata.get("tags", []))
-    body = (
-        "from opslib import page\n"
-        f"book = page.open_page({runbook!r}, environment=environment, since=since, until=until, "
-        "window_minutes=window_minutes, wi_id=wi_id)\n"
-        "book.finish()"
-    )
-    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell(body)], metadata=real.metadata)
-    folder = HOME / f"floor-{runbook}"
-    folder.mkdir(exist_ok=True)
-    nbformat.write(nb, folder / f"{runbook}.ipynb")
-    return folder
-
-
-def page_over_floor(name: str, as_of: str, runs: int, out: Path, runbook: str) -> None:
-    """The trivial floor and the page on the same database, alternating run by run (this machine's
-    speed drifts within minutes): the medians' difference and ratio."""
-    notebooks = floor_notebooks(runbook)
-    floor: list[dict[str, float]] = []
-    full: list[dict[str, float]] = []
-    for _ in range(runs):
-        floor.append(run_page(name, as_of, 1, out, runbook=runbook, notebooks=notebooks))
-        full.append(run_page(name, as_of, 1, out, runbook=runbook))
-    f = statistics.median(r["wall_median_s"] for r in floor)
-    p = statistics.median(r["wall_median_s"] for r in full)
-    rss_f = max(r["kernel_peak_rss_mib"] for r in floor)
-    rss_p = max(r["kernel_peak_rss_mib"] for r in full)
-    print(
-        f"   {runbook} page minus floor ({runs} alternating pairs): {p - f:.2f} s ({p / f:.2f}x the floor: "
-        f"page {p:.2f} s, floor {f:.2f} s); kernel peak RSS {rss_p:.0f} vs {rss_f:.0f} MiB"
-    )
-
-
-def messaging_plans(name: str, as_of: str) -> None:
-    from datetime import datetime, timedelta
-
-    until = datetime.fromisoformat(as_of)
-    with db.read_only(embedded.url(name, user=embedded.READER_ROLE), "bench") as conn:
-        found = explain.explain_domain(
-            conn,
-            "messaging",
-            until - timedelta(hours=1),
-            until,
-            {
-                "days": 7,
-                "max_rows": 100,
-                "function_name": "scheduled-dispatcher",
-                "flag": "messages.scheduled_dispatch",
-            },
-        )
-    print("   EXPLAIN plan class per messaging query (1-hour window):")
-    for p in found:
-        print(f"     {p.query:<48} {p.plan_class:<40} cost {p.total_cost:>12,.0f}")
-
-
-def messaging_bench(args: argparse.Namespace, out: Path) -> None:
-    """The messaging page (§3-C) over its floor, at scale 1 and at the demo scale."""
-    for scale in (1, args.demo_scale):
-        name, report = seed_db(f"bench_msg_s{scale}", scale, "dispatcher_secret_mismatch")
-        as_of = report.as_of.isoformat()
-        page_over_floor(name, as_of, args.runs, out, "messaging")
-        messaging_plans(name, as_of)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--demo-scale", type=int, default=10)
@@ -455,14 +309,16 @@ def main() -> None:
     )
     ap.add_argument("--skip-s1", action="store_true", help="without the scale-1 seed")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
-    ap.add_argument("--cron-only", action="store_true", help="only the cron page, at scale 1 and the demo scale")
-    ap.add_argument("--auth", action="store_true", help="only the auth page (§3-B): scale 1 and the demo scale")
     ap.add_argument(
         "--compare-prechecks",
         metavar="TREE",
         help="only: the payments page at the demo scale, this tree against TREE (e.g. a checkout of main)",
     )
-    ap.add_argument("--only", choices=["payments", "messaging"], help="measure one page only")
+    ap.add_argument(
+        "--pages",
+        default="all",
+        help="comma-separated pages measured paired against their trivial twin at the demo scale (default: all)",
+    )
     args = ap.parse_args()
     from opslib import seed as seed_pkg
 
@@ -471,33 +327,21 @@ def main() -> None:
     print(f"# opsbook benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · OPSBOOK_HOME {HOME}")
     cpu_reference()
     embedded.start()
-    if args.cron_only:
-        try:
-            cron_page(1, args.runs, out)
-            cron_page(args.demo_scale, args.runs, out)
-        finally:
-            embedded.stop()
-            if not args.keep:
-                shutil.rmtree(HOME, ignore_errors=True)
-        return
     try:
-        if args.auth:
-            for scale in (1, args.demo_scale):
-                auth_page(scale, args.runs, out)
-            return
         if args.compare_prechecks:
             name, report = seed_db("bench_demo", args.demo_scale, "healthy")
             compare_prechecks(name, report.as_of.isoformat(), args.runs, out, args.compare_prechecks)
-            return
-        if args.only != "payments":
-            messaging_bench(args, out)
-        if args.only == "messaging":
             return
         if not args.skip_s1:
             seed_db("bench_s1", 1, "healthy")
         name, report = seed_db("bench_demo", args.demo_scale, "webhook_secret_mismatch")
         as_of = report.as_of.isoformat()
         short = paired(name, as_of, args.runs, out)
+        from opslib import runbooks
+
+        pages = list(runbooks.RUNBOOKS) if args.pages == "all" else args.pages.split(",")
+        for other in [p for p in pages if p != "payments"]:
+            paired(name, as_of, args.runs, out, other)
         if not args.paired_only:
             run_page(name, as_of, args.runs, out)
             reconcile_day(name, as_of)

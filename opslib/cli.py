@@ -203,11 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     act.add_argument("--wi", metavar="WI-ID", default="", help="work item id for the audit row")
     act.add_argument("--operator", default="", help="who is acting (admin user id or name) for the audit row")
     act.add_argument("--undo", action="store_true", help="reverse the action (kill switch back on / banner off)")
-    act.add_argument("--target", default="", help="the one row the action acts on (admin-role-restore: a user id)")
     act.add_argument(
         "--target",
         default="",
-        help="what the action acts on where it is not fixed (cron: job name; storage: bucket id)",
+        help="what the action acts on (cron: job name; storage: bucket id; admin-role-restore: user id)",
     )
     act.add_argument(
         "-o",
