@@ -32,12 +32,6 @@ DRILLS = (
     "negative_balance",
     "webhook_handler_5xx",
     "checkout_failures",
-    # storage (§3-D)
-    "upload_failures",
-    "read_policy_dropped",
-    "bucket_made_public",
-    "bucket_over_quota",
-    "cors_misconfigured",
 )
 PAID = "('paid', 'refunded', 'partially_refunded', 'chargeback')"
 
