@@ -20,6 +20,7 @@ from opslib.admin.settings import settings
 from opslib.errors import ActionRefused
 from opslib.fetch import fetch
 from opslib.masking import mask_text
+from opslib.results import Mitigation
 from opslib.timewindow import Window
 
 PRODUCTION_FLAG_NOTE = (
@@ -36,12 +37,21 @@ class Plan:
     outcome: ActionOutcome | None  # None: the action refused (the sentence says why)
     sentence: str
 
+    @property
+    def mitigation(self) -> Mitigation | None:
+        """The verdict banner's "what to do now" (Page.measure reads it)."""
+        return self.outcome.mitigation if self.outcome else None
+
 
 def masked(outcome: ActionOutcome) -> ActionOutcome:
     """The plan as evidence may show it: user ids in its target and message masked."""
     rows = tuple({k: mask_text(str(v)) if k == "target_id" else v for k, v in r.items()} for r in outcome.audit_rows)
     return dataclasses.replace(
-        outcome, target=mask_text(outcome.target), message=mask_text(outcome.message), audit_rows=rows
+        outcome,
+        target=mask_text(outcome.target),
+        message=mask_text(outcome.message),
+        command=mask_text(outcome.command),
+        audit_rows=rows,
     )
 
 
