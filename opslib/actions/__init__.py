@@ -159,6 +159,16 @@ def require_confirmation(name: str, confirm: str | None) -> bool:
 LABELS: dict[str, str] = {
     "payments-kill-switch": "신규 결제 CTA 차단 (payments kill switch)",
     "payments-maintenance-banner": '"일시 점검" 배너 표시 (maintenance banner)',
+    "auth-login-notice": '긴급 공지 "로그인 점검 중" (login notice)',
+    "messages-kill-switch": "스케줄 기능 임시 비활성 (scheduled-dispatch kill switch)",
+    "messages-notice-banner": "즉시 발송 안내 배너 (send-now notice)",
+    "trigger-scheduled-dispatcher": "scheduled-dispatcher 수동 트리거 (manual trigger)",
+    "release-stuck-messages": "processing에 멈춘 메시지 해제 (release stuck messages)",
+    "storage-bucket-private": "public 접근 제한 + signed URL 전환 (bucket to private)",
+    "admin-publish-block": '"publish" 기능만 임시 차단 (publish-only block)',
+    "admin-role-restore": "관리자 접근 복구 (restore an admin role)",
+    "cron-run-job-once": "잡 수동 실행 (run a job once now)",
+    "cron-pause-job": "잡 일시 중지/재개 (pause or resume a job)",
 }
 
 
