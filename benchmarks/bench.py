@@ -4,6 +4,11 @@
     python benchmarks/bench.py --skip-big      # without the 10 M-ledger database
     python benchmarks/bench.py --skip-long     # without the 42-day demo-scale database
     python benchmarks/bench.py --skip-big --skip-s1 --paired-only   # issue 8's speed targets only
+    python benchmarks/bench.py --skip-big --skip-s1 --skip-long --paired-only --pages auth,cron   # chosen pages
+
+Every page (--pages, default all) is measured the same way at the demo scale: alternately with its
+trivial twin (its own parameters cell, open_page and finish, through the same runner), so the
+difference is the page's own cost whatever the machine's speed does meanwhile.
 
 Speed targets (issue 8), as paired ratios that hold on a drifting shared machine: the payments page
 and a trivial page (same parameters, imports, open_page and finish, through the same runner) run
