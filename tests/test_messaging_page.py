@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from drills import problems as _problems
 
 from opslib import evidence, runner
 from opslib.results import Outcome, Severity, Verdict
@@ -50,10 +51,6 @@ def page_run(seeded, tmp_path_factory):
         return _RUNS[scenario]
 
     return get
-
-
-def _problems(result: runner.RunResult):
-    return [f for f in result.findings if f.outcome.is_problem]
 
 
 def test_every_messaging_drill_has_a_layer_expectation():

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
 import pytest
+from drills import assert_expected_fired
 
 from opslib import evidence, runner
 from opslib.results import Outcome, Severity, Verdict
@@ -52,13 +53,7 @@ def _facts(result: runner.RunResult) -> dict:
 def test_drill_matrix(scenario, page_run):
     result = page_run(scenario)
     assert result.error is None, result.error
-    problems = [f for f in result.findings if f.outcome.is_problem]
-    for e in SCENARIOS[scenario].expected:
-        hits = [f for f in problems if f.check == e.check and (e.subject is None or f.subject == e.subject)]
-        assert hits, f"{scenario}: {e.check}[{e.subject}] did not fire; problems were {[f.key for f in problems]}"
-        assert any(f.severity.at_least(e.severity) for f in hits), (
-            f"{scenario}: {e.check} fired at {[f.severity.value for f in hits]}, expected {e.severity.value}"
-        )
+    problems = assert_expected_fired(scenario, result)
     data = json.loads((result.folder / "result.json").read_text())
     assert not [n for n in data["notes"] if "never measured" in n], "every prefetched step is measured"
     assert not [f for f in result.findings if f.outcome is Outcome.ERROR], "nothing failed to measure"
