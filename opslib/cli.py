@@ -339,7 +339,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"note: {db.ENV_URL} is set; the demo still uses its own embedded database", file=sys.stderr)
     t0 = time.perf_counter()
     print("starting the embedded PostgreSQL ...", flush=True)
-    with embedded.home_lock("seeding the demo database (`opsbook demo`)", wait=False):
+    with embedded.seed_lock("seeding the demo database (`opsbook demo`)"):
         embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
         print(f"seeding scale {args.scale} with scenario {args.scenario} ...", flush=True)
         from opslib.seed.progress import PhaseProgress
@@ -431,8 +431,7 @@ def _cmd_db(args: argparse.Namespace) -> int:
             from opslib.errors import ConfigError
 
             raise ConfigError(str(exc)) from None
-        # a second seed is refused rather than queued: its DROP DATABASE would end the first one
-        with embedded.home_lock("seeding the demo database (`opsbook db seed`)", wait=False):
+        with embedded.seed_lock("seeding the demo database (`opsbook db seed`)"):
             embedded.create_contract_database(embedded.DEFAULT_DATABASE, replace=True)
             report = seed(
                 embedded.libpq_url(embedded.DEFAULT_DATABASE),

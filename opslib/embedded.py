@@ -73,10 +73,8 @@ def home_lock(doing: str, *, wait: bool = True) -> Iterator[None]:
 
     A file lock (flock) beside the data directory: released by the kernel when the holder
     exits, even killed. Re-entrant within a process. wait=False refuses with Busy instead
-    of queueing (two seeds at once make no sense); wait=True says whom it waits for.
+    of queueing; wait=True says whom it waits for.
     """
-    import fcntl
-
     if getattr(_lock_depth, "n", 0):
         _lock_depth.n += 1
         try:
@@ -84,7 +82,29 @@ def home_lock(doing: str, *, wait: bool = True) -> Iterator[None]:
         finally:
             _lock_depth.n -= 1
         return
-    path = data_dir().parent / "opsbook.lock"
+    with _file_lock(data_dir().parent / "opsbook.lock", doing, wait=wait):
+        _lock_depth.n = 1
+        try:
+            yield
+        finally:
+            _lock_depth.n = 0
+
+
+@contextmanager
+def seed_lock(doing: str) -> Iterator[None]:
+    """A seed of the demo database, holding the home lock throughout.
+
+    A second seed at once is refused rather than queued (its DROP DATABASE would end the first);
+    a short holder of the home lock (a start, another database being created) is waited for.
+    """
+    with _file_lock(data_dir().parent / "opsbook.seed.lock", doing, wait=False), home_lock(doing):
+        yield
+
+
+@contextmanager
+def _file_lock(path: Path, doing: str, *, wait: bool) -> Iterator[None]:
+    import fcntl
+
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+", encoding="utf-8") as fh:
         try:
@@ -102,11 +122,9 @@ def home_lock(doing: str, *, wait: bool = True) -> Iterator[None]:
         fh.truncate()
         fh.write(f"pid {os.getpid()} is {doing} (since {time.strftime('%H:%M:%S')})")
         fh.flush()
-        _lock_depth.n = 1
         try:
             yield
         finally:
-            _lock_depth.n = 0
             fh.seek(0)
             fh.truncate()
             fh.flush()

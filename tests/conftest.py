@@ -5,18 +5,27 @@ Everything runs against a real PostgreSQL over a real connection; nothing is moc
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-# Before opslib.embedded is imported anywhere: this session's own cluster, never the user's.
-_HOME = Path(tempfile.mkdtemp(prefix="opsbook-test-"))
+# Before opslib.embedded is imported anywhere: this session's own cluster, never the user's. Under
+# pytest-xdist the workers of one run share it (one server, one seeded baseline per test session):
+# the run's id names the home, and the last worker out stops the server.
+_RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+if _RUN_ID:
+    _HOME = Path(tempfile.gettempdir()) / f"opsbook-test-{_RUN_ID[:16]}"
+    _HOME.mkdir(exist_ok=True)
+else:
+    _HOME = Path(tempfile.mkdtemp(prefix="opsbook-test-"))
 os.environ["OPSBOOK_HOME"] = str(_HOME)
 os.environ.pop("OPSBOOK_DATABASE_URL", None)
 os.environ.pop("OPSBOOK_ACTION_DATABASE_URL", None)
@@ -28,6 +37,18 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # The seeded history ends "now" by default, so the hour of day varies between runs. Set this
 # (ISO-8601 with offset) to replay a run at the hour it failed, or to sweep the hours.
 _AS_OF = datetime.fromisoformat(os.environ["OPSBOOK_TEST_AS_OF"]) if os.environ.get("OPSBOOK_TEST_AS_OF") else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (--dist loadgroup, pyproject's addopts) a module's tests stay on one worker,
+    so a module fixture (one papermill run shared by many assertions) runs once; the modules marked
+    `demo_database` share a worker, since they drop, seed and read the embedded default database."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        group = "demo_database" if item.get_closest_marker("demo_database") else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @dataclass(frozen=True)
@@ -56,14 +77,36 @@ class SeededDB:
     as_of: datetime
 
 
+@contextmanager
+def _session_lock(name: str) -> Iterator[None]:
+    """A lock shared by the workers of this test run (a no-op contention-wise without xdist)."""
+    with open(_HOME / f".{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _count_workers(delta: int) -> int:
+    counter = _HOME / ".workers"
+    n = (int(counter.read_text()) if counter.exists() else 0) + delta
+    counter.write_text(str(n))
+    return n
+
+
 @pytest.fixture(scope="session", autouse=True)
 def embedded_server() -> Iterator[None]:
     import shutil
 
-    embedded.start()
+    with _session_lock("server"):
+        _count_workers(+1)
+        embedded.start()
     yield
-    embedded.stop()
-    shutil.rmtree(_HOME, ignore_errors=True)
+    with _session_lock("server"):
+        if _count_workers(-1) == 0:
+            embedded.stop()
+            shutil.rmtree(_HOME, ignore_errors=True)
 
 
 def _create(prefix: str, *, recommended_indexes: bool) -> ContractDB:
@@ -98,15 +141,14 @@ def seeded():
     scratch schema; each scenario is a copy of it (CREATE DATABASE ... TEMPLATE, a file copy)
     with its drill injected: one full seed per session however many drills the pages add.
     """
-    from opslib.seed.runner import inject, seed_baseline
+    from opslib.seed.runner import inject
 
     baseline: list[tuple[ContractDB, object]] = []
 
     def get(scenario: str) -> SeededDB:
         if scenario not in _SEEDED:
             if not baseline:
-                template = _create("tpl_baseline", recommended_indexes=True)  # as the demo has
-                baseline.append((template, seed_baseline(template.admin, scale=1, as_of=_AS_OF)))
+                baseline.append(_shared_baseline())
             template, base = baseline[0]
             db = ContractDB(f"s_{scenario[:20]}_{uuid.uuid4().hex[:8]}")
             _clone(template, db)
@@ -117,8 +159,24 @@ def seeded():
     yield get
     for s in _SEEDED.values():
         _drop(s.db)
-    for template, _ in baseline:
-        _drop(template)
+    # the template is the run's, shared by the workers: it goes with the server
+
+
+def _shared_baseline() -> tuple[ContractDB, object]:
+    """The healthy baseline, seeded once per test run into a template (the first worker to need it
+    seeds it; the others wait for it and read what it wrote)."""
+    import pickle
+
+    from opslib.seed.runner import seed_baseline
+
+    stored = _HOME / "baseline.pickle"
+    with _session_lock("baseline"):
+        if stored.exists():
+            return pickle.loads(stored.read_bytes())
+        template = _create("tpl_baseline", recommended_indexes=True)  # as the demo has
+        made = (template, seed_baseline(template.admin, scale=1, as_of=_AS_OF))
+        stored.write_bytes(pickle.dumps(made))
+        return made
 
 
 def _clone(template: ContractDB, target: ContractDB) -> None:

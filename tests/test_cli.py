@@ -10,6 +10,8 @@ import pytest
 from opslib.cli import build_parser, main
 from opslib.runner import ExitCode
 
+pytestmark = pytest.mark.demo_database  # the seed refusals check the default database is untouched
+
 COMMANDS = [
     [],
     ["run"],

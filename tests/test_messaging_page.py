@@ -256,6 +256,7 @@ def test_html_report_renders_in_chromium(page_run, artifacts: Path):
         browser.close()
 
 
+@pytest.mark.demo_database
 def test_demo_shows_the_messaging_page_and_the_embedded_default_runs_it(tmp_path):
     """`opsbook demo --runbook messaging`, then `opsbook run messaging` with no URL, as the README says."""
     import os
