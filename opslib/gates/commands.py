@@ -42,6 +42,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--fail-on", choices=["error", "warning"], default="error", help="lowest severity that exits 1 (default error)"
     )
     lint.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    lint.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="earlier migrations read (not reported) for the schema they build, e.g. supabase/migrations when "
+        "PATH is only a PR's new files (repeatable)",
+    )
     lint.add_argument("--rules", action="store_true", help="list the rules (id, severity, why, safe rewrite) and exit")
 
     br = sub.add_parser(
@@ -120,7 +128,10 @@ def _lint(args: argparse.Namespace) -> int:
         return _usage(f"no such file or folder: {exc}")
     if not files:
         return _usage(f"no .sql files under {', '.join(args.paths)}")
-    result = lint.lint_paths(files)
+    try:
+        result = lint.lint_paths(files, context=args.context)
+    except FileNotFoundError as exc:
+        return _usage(f"no such file or folder: {exc}")
     fail_on = Level(args.fail_on)
     if args.format == "json":
         _emit(json.dumps(report.to_json(result, fail_on), ensure_ascii=False, indent=2), args.output)

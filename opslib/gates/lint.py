@@ -154,11 +154,27 @@ def migration_files(paths: Iterable[str | Path]) -> list[Path]:
     return [p for p in out if not (p in seen or seen.add(p))]
 
 
-def lint_paths(paths: Sequence[str | Path], book: RuleBook | None = None) -> LintReport:
+def lint_paths(
+    paths: Sequence[str | Path], book: RuleBook | None = None, context: Sequence[str | Path] = ()
+) -> LintReport:
+    """Lint the migrations under paths. Migrations under context that are not linted themselves and sort
+    (by file name) before the first linted one are read first for what they establish (tables and
+    their columns, validated CHECKs), not reported: a CI job linting only a PR's new migrations still
+    knows the schema the earlier ones built."""
     book = book or load()
     state = _contract_state()
+    files = migration_files(paths)
+    if context and files:
+        first = min(p.name for p in files)
+        linted = {p.resolve() for p in files}
+        for path in migration_files(context):
+            if path.resolve() not in linted and path.name < first:
+                try:
+                    lint_text(path.read_text(encoding="utf-8"), str(path), book=book, state=state)
+                except (OSError, UnicodeDecodeError):
+                    continue  # context only: an unreadable earlier file leaves the lint knowing less
     reports = []
-    for path in migration_files(paths):
+    for path in files:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -172,7 +172,16 @@ def _field(item: Item, lines: list[str]) -> ItemResult:
 
 def check_pr(template: str, title: str, body: str, branch: BranchVerdict | None) -> PRVerdict:
     items = tuple(check_body(template, body))
-    problems = [f"{r.item.kind} '{r.item.text}' ({r.item.section or 'top'}): {r.why}" for r in items if not r.filled]
+    problems = []
+    for r in items:
+        if r.filled:
+            continue
+        if r.item.any_of and r.item.kind == "checkbox":
+            msg = f"section '{r.item.section}': check at least one item"
+        else:
+            msg = f"{r.item.kind} '{r.item.text}' ({r.item.section or 'top'}): {r.why}"
+        if msg not in problems:
+            problems.append(msg)
     ids = {
         "branch": (branch.wi,) if branch and branch.wi else (),
         "title": tuple(dict.fromkeys(WI_ID.findall(title))),
