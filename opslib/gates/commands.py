@@ -43,6 +43,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     lint.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     lint.add_argument(
+        "--sarif", metavar="FILE", help="also write the SARIF report to FILE (CI: text in the log, SARIF for upload)"
+    )
+    lint.add_argument(
         "--context",
         action="append",
         default=[],
@@ -133,6 +136,10 @@ def _lint(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         return _usage(f"no such file or folder: {exc}")
     fail_on = Level(args.fail_on)
+    if args.sarif:
+        from opslib.gates.sarif import to_sarif
+
+        Path(args.sarif).write_text(json.dumps(to_sarif(result, base=Path.cwd()), ensure_ascii=False, indent=2) + "\n")
     if args.format == "json":
         _emit(json.dumps(report.to_json(result, fail_on), ensure_ascii=False, indent=2), args.output)
     elif args.format == "sarif":
