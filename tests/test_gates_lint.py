@@ -406,3 +406,12 @@ def test_sarif_shape(capsys, tmp_path, monkeypatch):
     )
     assert run["invocations"][0]["executionSuccessful"] is False
     assert "does not parse" in run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+
+
+def test_definer_pinned_by_a_later_alter_function_passes():
+    create = (
+        "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$;\n"
+        "CREATE FUNCTION public.g() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$;\n"
+    )
+    report = lint.lint_text(create + "ALTER FUNCTION public.f() SET search_path = '';\n")
+    assert [f.message for f in report.findings] == ["SECURITY DEFINER public.g without SET search_path"]

@@ -308,6 +308,8 @@ class _FileLint:
         self.lock_timeout = False
         self.replaced: set[tuple[str, str]] = set()  # (kind, name) created in this file: DROP + CREATE = replace
         self.drops: list[tuple[str, str, _Statement, ast.DropStmt]] = []
+        self.definers: dict[str, tuple[_Statement, str]] = {}  # judged at the end of the file
+        self.pinned: set[str] = set()
 
     # helpers
     def add(self, rule: str, st: _Statement, msg: str) -> None:
@@ -511,9 +513,12 @@ class _FileLint:
         pinned = any(
             o.defname == "set" and isinstance(o.arg, ast.VariableSetStmt) and o.arg.name == "search_path" for o in opts
         )
-        if definer and not pinned:
+        if pinned:
+            self.pinned.add(name)
+            self.definers.pop(name, None)  # a later ALTER FUNCTION ... SET search_path fixes it
+        elif definer:
             how = "ALTER FUNCTION ... SECURITY DEFINER" if altered else "SECURITY DEFINER"
-            self.add("security-definer-without-search-path", st, f"{how} {name} without SET search_path")
+            self.definers[name] = (st, f"{how} {name} without SET search_path")
 
     def _CreateTrigStmt(self, st: _Statement, node: ast.CreateTrigStmt) -> None:
         self.replaced.add(("trigger", f"{_rel(node.relation)}.{node.trigname}"))
@@ -536,6 +541,8 @@ class _FileLint:
         self._GrantStmt(st, node.action, default=True)
 
     def finish(self) -> None:
+        for st, msg in self.definers.values():
+            self.add("security-definer-without-search-path", st, msg)
         for table, st in self.created.items():
             schema = table.split(".", 1)[0]
             if schema in self.book.exposed_schemas and table not in self.rls_enabled:
