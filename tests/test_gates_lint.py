@@ -202,6 +202,13 @@ def test_files_apply_in_order_across_one_run(tmp_path):
     ]
 
 
+def test_temporary_and_unexposed_tables_need_no_rls():
+    sql = "CREATE TEMP TABLE scratch (id int);\nCREATE TABLE private.jobs (id int);\nCREATE TABLE jobs (id int);\n"
+    assert [f.message for f in lint.lint_text(sql).findings] == [
+        "table public.jobs is created in exposed schema public without RLS"
+    ]
+
+
 def test_policy_true_on_a_table_without_personal_data_passes():
     report = lint.lint_text('CREATE POLICY "packages: read" ON public.dt_packages FOR SELECT TO anon USING (true);')
     assert report.findings == ()

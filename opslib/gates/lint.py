@@ -605,6 +605,8 @@ def _qualified(obj) -> str:
 
 
 def _rel(rv: ast.RangeVar) -> str:
+    if rv.relpersistence == "t":  # CREATE TEMP TABLE: session-local, never exposed
+        return f"pg_temp.{rv.relname}"
     return f"{rv.schemaname or 'public'}.{rv.relname}"
 
 
