@@ -422,3 +422,16 @@ def test_definer_pinned_by_a_later_alter_function_passes():
     )
     report = lint.lint_text(create + "ALTER FUNCTION public.f() SET search_path = '';\n")
     assert [f.message for f in report.findings] == ["SECURITY DEFINER public.g without SET search_path"]
+
+
+def test_hand_built_round_of_forms_the_runbook_allows():
+    """Forms found by a hand-built round: each was a false positive before its fix."""
+    restrictive = "CREATE POLICY r ON public.refunds AS RESTRICTIVE FOR SELECT TO authenticated USING (true);"
+    assert lint.lint_text(restrictive).findings == ()
+    function_form = "SELECT set_config('lock_timeout', '5s', false);\nALTER TABLE public.banners ADD COLUMN n text;"
+    assert lint.lint_text(function_form).findings == ()
+    plan_words = (
+        "-- Rollback plan: ADD COLUMN locale back from the backup table\n-- Backfill plan: batches of 1000 rows\n"
+        "SET lock_timeout = '5s';\nALTER TABLE public.user_profiles DROP COLUMN locale;"
+    )
+    assert lint.lint_text(plan_words).findings == ()

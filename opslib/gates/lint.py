@@ -32,7 +32,9 @@ from opslib.masking import find_secrets, redact_text
 _WAIVER = re.compile(
     r"opsbook-lint:\s*ignore\s+(?P<rules>[\w-]+(?:\s*,\s*[\w-]+)*)\s*(?:(?:--|—|:)\s*(?P<reason>.*))?", re.IGNORECASE
 )
-_PLAN_LINE = re.compile(r"^(?P<kind>rollback|backfill|롤백|백필)\s*:\s*(?P<text>.*)$", re.IGNORECASE)
+_PLAN_LINE = re.compile(
+    r"^(?P<kind>rollback|backfill|롤백|백필)(?:\s*(?:plan|플랜|계획))?\s*:\s*(?P<text>.*)$", re.IGNORECASE
+)
 _PLACEHOLDERS = {"", "-", "todo", "tbd", "n/a", "na", "none", "?", "...", "…", "tk", "없음"}
 MIN_REASON = 10  # characters: "safe" or "ok" is not a reason a reviewer can check
 _COMMENT_TOKENS = {"SQL_COMMENT", "C_COMMENT"}
@@ -337,6 +339,14 @@ class _FileLint:
         if (node.name or "").lower() == "lock_timeout":
             self.lock_timeout = True
 
+    def _SelectStmt(self, st: _Statement, node: ast.SelectStmt) -> None:
+        # SELECT set_config('lock_timeout', '5s', false): the function form of SET
+        for f in _walk(node.targetList):
+            if isinstance(f, ast.FuncCall) and f.funcname[-1].sval.lower() == "set_config" and f.args:
+                first = f.args[0]
+                if isinstance(first, ast.A_Const) and getattr(first.val, "sval", "").lower() == "lock_timeout":
+                    self.lock_timeout = True
+
     def _CreateStmt(self, st: _Statement, node: ast.CreateStmt) -> None:
         table = _rel(node.relation)
         self.created[table] = st
@@ -471,7 +481,8 @@ class _FileLint:
     def _CreatePolicyStmt(self, st: _Statement, node: ast.CreatePolicyStmt) -> None:
         table = _rel(node.table)
         self.replaced.add(("policy", f"{table}.{node.policy_name}"))
-        self._policy(st, table, node.policy_name, node.roles, node.qual, node.with_check)
+        if node.permissive:  # a RESTRICTIVE true policy narrows nothing and grants nothing
+            self._policy(st, table, node.policy_name, node.roles, node.qual, node.with_check)
 
     def _AlterPolicyStmt(self, st: _Statement, node: ast.AlterPolicyStmt) -> None:
         self._policy(st, _rel(node.table), node.policy_name, node.roles, node.qual, node.with_check)
