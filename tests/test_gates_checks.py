@@ -210,6 +210,8 @@ def test_check_pr_cli_reads_the_github_event(tmp_path, capsys, monkeypatch):
     assert cli.main(["check-pr", "--template", str(template), "--title", "no id"]) == 1
     assert "NOT READY" in capsys.readouterr().out
     assert cli.main(["check-pr", "--template", str(tmp_path / "nope.md")]) == 2
+    code = cli.main(["check-pr", "--template", str(template), "--title", "x", "--body-file", str(tmp_path / "no.md")])
+    assert code == 2 and "cannot use" in capsys.readouterr().err
     monkeypatch.delenv("GITHUB_EVENT_PATH")
     assert cli.main(["check-pr", "--template", str(template)]) == 2
     assert "no PR title or body" in capsys.readouterr().err

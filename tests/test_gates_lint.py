@@ -251,6 +251,9 @@ def test_cli_usage_errors_and_rules_listing(capsys, tmp_path):
     assert code == 2 and "no such file" in err
     code, _, err = run_cli(capsys, "lint-migrations", str(tmp_path))
     assert code == 2 and "no .sql files" in err
+    fixture = str(FIXTURES / "truncate" / "bad.sql")
+    code, _, err = run_cli(capsys, "lint-migrations", "--sarif", str(tmp_path / "no" / "dir.sarif"), fixture)
+    assert code == 2 and err.startswith("opsbook: error: cannot use") and "Traceback" not in err
     code, out, _ = run_cli(capsys, "lint-migrations", "--rules", "--format", "json")
     assert code == 0 and [r["id"] for r in json.loads(out)] == RULES
     with pytest.raises(SystemExit) as exc:

@@ -1,9 +1,9 @@
 """CLI of the gates: `opsbook lint-migrations`, `check-branch`, `check-pr` (registered in opslib.cli).
 
 They need no database. Exit codes: 0 pass · 1 findings (lint: an unwaived finding at --fail-on
-severity; checks: a rule broken) · 2 usage (bad arguments, a path or template that does not exist,
-no branch or PR text to check) · 4 lint only: a file could not be read or parsed (nothing in it was
-judged: an error, never a pass).
+severity; checks: a rule broken) · 2 usage (bad arguments, a path or template that does not exist
+or cannot be read or written, no branch or PR text to check) · 4 lint only: a file could not be
+read or parsed (nothing in it was judged: an error, never a pass).
 """
 
 from __future__ import annotations
@@ -94,7 +94,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"lint-migrations": _lint, "check-branch": _branch, "check-pr": _pr}[args.command](args)
+    try:
+        return {"lint-migrations": _lint, "check-branch": _branch, "check-pr": _pr}[args.command](args)
+    except (OSError, UnicodeDecodeError) as exc:  # --body-file, --output, --sarif: a path that cannot be used
+        where = getattr(exc, "filename", None) or getattr(exc, "object", "input")
+        return _usage(f"cannot use {where}: {getattr(exc, 'strerror', None) or exc}")
 
 
 def _usage(message: str) -> int:
