@@ -127,10 +127,11 @@ def test_unparsable_file_is_an_error_not_a_pass(tmp_path, capsys):
     good = tmp_path / "001_ok.sql"
     good.write_text("SET lock_timeout = '5s';\nALTER TABLE public.banners ADD COLUMN note text;\n")
     bad = tmp_path / "002_broken.sql"
-    bad.write_text("ALTER TABLE public.banners ADD COLUMN;\n")
+    bad.write_text("SELECT 1;\n-- 한국어 주석\nALTER TABLE public.banners ADD COLUMN;\n")
     code, out, _ = run_cli(capsys, "lint-migrations", str(tmp_path))
     assert code == 4
-    assert "002_broken.sql: ERROR does not parse at 1:" in out and "1 unparsable" in out
+    assert '002_broken.sql: ERROR does not parse at 3:38: syntax error at or near ";"' in out
+    assert "1 unparsable" in out
     code, out, _ = run_cli(capsys, "lint-migrations", "--format", "json", str(tmp_path))
     doc = json.loads(out)
     assert code == 4 == doc["exit_code"] and doc["summary"]["unparsable"] == 1

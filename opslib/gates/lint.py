@@ -200,7 +200,9 @@ def lint_text(
         raw = parse_sql(text)
         tokens = parser.scan(text)
     except parser.ParseError as exc:
-        line, col = _line_col(text, max(getattr(exc, "location", 1) - 1, 0))
+        # args: (message, 0-based character offset where parsing stopped)
+        pos = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+        line, col = _line_col(text, min(max(pos, 0), len(text)))
         return FileReport(path, 0, (), Plan(None, None), error=f"does not parse at {line}:{col}: {exc.args[0]}")
     statements = [
         _Statement(i, r.stmt, r.stmt_location, r.stmt_location + (r.stmt_len or len(text) - r.stmt_location))
