@@ -209,6 +209,10 @@ def test_check_pr_cli_reads_the_github_event(tmp_path, capsys, monkeypatch):
     assert doc["ok"] and doc["wi"] == "WI-042" and doc["branch"]["branch"] == "wi/WI-042-payment-retry"
     assert cli.main(["check-pr", "--template", str(template), "--title", "no id"]) == 1
     assert "NOT READY" in capsys.readouterr().out
+    empty = {"pull_request": {"title": "WI-042 x", "body": None, "head": {"ref": "wi/WI-042-payment-retry"}}}
+    event.write_text(json.dumps(empty))  # GitHub's payload for a PR opened with no description
+    assert cli.main(["check-pr", "--template", str(template)]) == 1
+    assert "0/13 template items filled" in capsys.readouterr().out
     assert cli.main(["check-pr", "--template", str(tmp_path / "nope.md")]) == 2
     code = cli.main(["check-pr", "--template", str(template), "--title", "x", "--body-file", str(tmp_path / "no.md")])
     assert code == 2 and "cannot use" in capsys.readouterr().err

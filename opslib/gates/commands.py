@@ -210,13 +210,14 @@ def _pr(args: argparse.Namespace) -> int:
             )
         except (OSError, ValueError) as exc:
             return _usage(f"cannot read the event payload $GITHUB_EVENT_PATH: {exc}")
-    title = args.title if args.title is not None else payload.get("title")
+    # GitHub sends "body": null for an empty description: that is a PR with nothing filled in, not a usage error
+    title = args.title if args.title is not None else (payload.get("title") or "" if payload else None)
     if args.body is not None:
         body = args.body
     elif args.body_file:
         body = sys.stdin.read() if args.body_file == "-" else Path(args.body_file).read_text(encoding="utf-8")
     else:
-        body = payload.get("body")
+        body = payload.get("body") or "" if payload else None
     if title is None or body is None:
         return _usage("no PR title or body: pass --title and --body/--body-file (or run in a pull_request event)")
     ctx = ci_context()
