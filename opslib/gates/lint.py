@@ -369,7 +369,9 @@ class _FileLint:
     def _IndexStmt(self, st: _Statement, node: ast.IndexStmt) -> None:
         table = _rel(node.relation)
         if not node.concurrent and self.existing(table):
-            self.add("create-index-non-concurrently", st, f"index {node.idxname or ''} on existing table {table}")
+            self.add(
+                "create-index-non-concurrently", st, f"index {node.idxname or '(unnamed)'} on existing table {table}"
+            )
 
     def _AlterTableStmt(self, st: _Statement, node: ast.AlterTableStmt) -> None:
         if node.objtype != enums.ObjectType.OBJECT_TABLE:
@@ -416,7 +418,7 @@ class _FileLint:
         if new or con.contype not in (C.CONSTR_CHECK, C.CONSTR_FOREIGN) or con.skip_validation:
             return
         kind = "FOREIGN KEY" if con.contype == C.CONSTR_FOREIGN else "CHECK"
-        self.add("constraint-without-not-valid", st, f"{kind} {con.conname or ''} on existing table {table}")
+        self.add("constraint-without-not-valid", st, f"{kind} {con.conname or '(unnamed)'} on existing table {table}")
 
     def _add_column(self, st: _Statement, table: str, col: ast.ColumnDef) -> None:
         C = enums.ConstrType
