@@ -5,6 +5,7 @@
     python benchmarks/bench.py --skip-long     # without the 42-day demo-scale database
     python benchmarks/bench.py --skip-big --skip-s1 --paired-only   # issue 8's speed targets only
     python benchmarks/bench.py --skip-big --skip-s1 --skip-long --paired-only --pages auth,cron   # chosen pages
+    python benchmarks/bench.py --lint-only     # `opsbook lint-migrations` over 600 files vs pglast.parse_sql alone
 
 Every page (--pages, default all) is measured the same way at the demo scale: alternately with its
 trivial twin (its own parameters cell, open_page and finish, through the same runner), so the
@@ -302,6 +303,63 @@ def compare_prechecks(name: str, as_of: str, runs: int, out: Path, baseline_tree
         print(f"     {step:<22} {seconds * 1000:8.1f} ms")
 
 
+LINT_FILES = 600  # "hundreds of migration files": a large app's whole supabase/migrations folder
+
+
+def lint_corpus(folder: Path, n: int = LINT_FILES) -> tuple[list[Path], int]:
+    """n migration files made from the lint's fixtures (every rule: bad, safe, waived) and the project's
+    own SQL (the contract, opslib/sql), renamed with timestamps so they apply in order."""
+    here = Path(__file__).resolve().parent.parent
+    sources = sorted((here / "tests" / "fixtures" / "migrations").rglob("*.sql"))
+    sources += sorted((here / "opslib" / "contract").glob("*.sql")) + sorted((here / "opslib" / "sql").glob("*.sql"))
+    texts = [p.read_text(encoding="utf-8") for p in sources]
+    files = []
+    for i in range(n):
+        path = folder / f"2026{i:06d}000000_m{i}.sql"
+        path.write_text(f"-- generated migration {i}\n" + texts[i % len(texts)], encoding="utf-8")
+        files.append(path)
+    return files, sum(p.stat().st_size for p in files)
+
+
+def lint_bench(rounds: int = 5) -> dict[str, float]:
+    """`opsbook lint-migrations` over LINT_FILES files, against a floor measured alternately in the same
+    run: reading the same files and parsing them with pglast.parse_sql alone (no scanner, no rules).
+    The ratio is the lint's own cost over the parser's, whatever the shared machine's speed."""
+    from pglast import parse_sql
+
+    from opslib.gates import lint
+
+    folder = Path(tempfile.mkdtemp(prefix="opsbook-lint-bench-"))
+    try:
+        files, size = lint_corpus(folder)
+        floor, full = [], []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            statements = sum(len(parse_sql(p.read_text(encoding="utf-8"))) for p in files)
+            floor.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            report = lint.lint_paths([folder])
+            full.append(time.perf_counter() - t0)
+        c = report.counts()
+        assert c["statements"] == statements and c["unparsable"] == 0, (c, statements)
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [*OPSBOOK, "lint-migrations", "--format", "json", str(folder)], capture_output=True, text=True
+        )
+        cli_s = time.perf_counter() - t0
+        assert proc.returncode == 1 and json.loads(proc.stdout)["summary"]["statements"] == statements
+        f, s = statistics.median(floor), statistics.median(full)
+        print(f"\n## lint-migrations: {len(files)} files, {statements:,} statements, {size / 1e6:.1f} MB")
+        print(f"   floor (read + pglast.parse_sql):   {f:6.2f} s  ({len(files) / f:,.0f} files/s)")
+        print(f"   lint (parse, scan, rules, plans):   {s:6.2f} s  ({len(files) / s:,.0f} files/s)")
+        print(f"   lint / floor: {s / f:.2f}x (medians of {rounds}, alternated)")
+        print(f"   `opsbook lint-migrations --format json` as a process (start-up included): {cli_s:.2f} s")
+        print(f"   findings: {c['error']} errors, {c['warning']} warnings, {c['waived']} waived")
+        return {"floor_s": f, "lint_s": s, "ratio": s / f, "cli_s": cli_s}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--demo-scale", type=int, default=10)
@@ -319,6 +377,7 @@ def main() -> None:
         metavar="TREE",
         help="only: the payments page at the demo scale, this tree against TREE (e.g. a checkout of main)",
     )
+    ap.add_argument("--lint-only", action="store_true", help="only the migration lint figure (no database)")
     ap.add_argument(
         "--pages",
         default="all",
@@ -331,6 +390,10 @@ def main() -> None:
     out = HOME / "evidence"
     print(f"# opsbook benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · OPSBOOK_HOME {HOME}")
     cpu_reference()
+    lint_bench()  # no database: seconds
+    if args.lint_only:
+        shutil.rmtree(HOME, ignore_errors=True)
+        return
     embedded.start()
     try:
         if args.compare_prechecks:

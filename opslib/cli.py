@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="action credentials (default $OPSBOOK_ACTION_DATABASE_URL; without either, the embedded demo "
         "database, and only when $OPSBOOK_DATABASE_URL is not set)",
     )
+    from opslib.gates.commands import add_parsers as add_gate_parsers
+
+    add_gate_parsers(sub)  # lint-migrations, check-branch, check-pr (no database)
     return p
 
 
@@ -259,6 +262,10 @@ def _quiet_stdout() -> None:
 
 def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from opslib.gates import commands as gates
+
+    if args.command in gates.COMMANDS:
+        return gates.run(args)
     from opslib.errors import ConfigError, DatabaseUnavailable, EvidenceUnwritable, OpsbookError
 
     codes = _exit_codes()

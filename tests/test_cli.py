@@ -26,6 +26,9 @@ COMMANDS = [
     ["db", "seed"],
     ["db", "scenarios"],
     ["action"],
+    ["lint-migrations"],
+    ["check-branch"],
+    ["check-pr"],
 ]
 
 
