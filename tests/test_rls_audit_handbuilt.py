@@ -13,12 +13,11 @@ import uuid
 import psycopg
 import pytest
 
-from opslib import db, embedded, runner
+from opslib import db, runner
 from opslib.results import Outcome, Verdict
-from opslib.rls_audit import baseline
+from opslib.rls_audit import baseline, exit_condition, fix_plan, functions, grants, policies, roles, scope
 from opslib.rls_audit import buckets as bucket_step
 from opslib.rls_audit import coverage as coverage_step
-from opslib.rls_audit import exit_condition, fix_plan, functions, grants, policies, roles, scope
 from opslib.rls_audit.settings import settings
 
 
@@ -177,7 +176,7 @@ def test_round2_policies_views_and_exposed_config(contract_db):
 
 def test_a_check_that_cannot_read_is_error_never_ok(contract_db):
     write(contract_db, "REVOKE SELECT ON storage.buckets FROM opsbook_reader")
-    steps, found = audit(contract_db.reader)
+    _, found = audit(contract_db.reader)
     (bucket,) = [f for f in found if f.check == "rls-audit.public_bucket"]
     assert bucket.outcome is Outcome.ERROR
     assert exit_condition(found).met is None
