@@ -136,7 +136,8 @@ def test_round2_policies_views_and_exposed_config(contract_db):
         contract_db,
         # 1. RLS off on a non-personal table anon reaches: P1
         "ALTER TABLE public.dt_packages DISABLE ROW LEVEL SECURITY",
-        # 2. a contract policy dropped by a migration: P2 (fans' ledger reads break)
+        # 2. a contract policy dropped by a migration: P2 (fans' ledger reads break); said once, not also as
+        #    "RLS on, no policy" (regression: the first run reported the one cause twice)
         'DROP POLICY "wallet_ledger: read own" ON public.wallet_ledger',
         # 3. a contract policy rewritten to true for authenticated on personal data: P1, not also "changed"
         'ALTER POLICY "refunds: read own" ON public.refunds USING (true)',
