@@ -11,7 +11,7 @@ from opslib.fetch import QueryTiming
 from opslib.results import Finding
 from opslib.rls_audit import baseline
 from opslib.rls_audit.audit import audit_part, part_findings
-from opslib.rls_audit.compare import frame
+from opslib.rls_audit.compare import frame, html_safe
 from opslib.rls_audit.settings import settings
 
 CHECKS = ("rls-audit.public_bucket",)
@@ -43,7 +43,7 @@ def buckets(conn: Connection) -> BucketAudit:
         for b, public in sorted(audited.live["buckets"].items())
     ]
     return BucketAudit(
-        pd.DataFrame(rows),
+        html_safe(pd.DataFrame(rows)),
         frame(audited.drift.new, "드리프트 (drift)"),
         frame(audited.drift.known, "계약의 알려진 허점 (contract's known gap)"),
         part_findings(audited, CHECKS),

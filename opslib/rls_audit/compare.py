@@ -8,6 +8,7 @@ policies that are gone or changed are drift too (a feature's access rule is lost
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -166,6 +167,17 @@ def _ok_detail(known: int) -> str:
     )
 
 
+def html_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """Text cells with <, > and & escaped: page.show_table renders cells as raw HTML, and the names shown
+    here (policies, functions, roles) are whatever a migration chose, "<img onerror=...>" included.
+    Quotes stay as they are, so the fix SQL reads as SQL."""
+    out = table.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: html.escape(v, quote=False) if isinstance(v, str) else v)
+    return out
+
+
 def frame(gaps: Iterable[Gap], state: str) -> pd.DataFrame:
     rows = [
         {
@@ -178,7 +190,16 @@ def frame(gaps: Iterable[Gap], state: str) -> pd.DataFrame:
         }
         for g in gaps
     ]
-    return pd.DataFrame(
-        rows,
-        columns=["상태 (state)", "심각도", "점검 (check)", "대상 (subject)", "설명", "고치는 SQL (fix, not executed)"],
+    return html_safe(
+        pd.DataFrame(
+            rows,
+            columns=[
+                "상태 (state)",
+                "심각도",
+                "점검 (check)",
+                "대상 (subject)",
+                "설명",
+                "고치는 SQL (fix, not executed)",
+            ],
+        )
     )

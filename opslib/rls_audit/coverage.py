@@ -12,7 +12,7 @@ from opslib.fetch import QueryTiming
 from opslib.results import Finding
 from opslib.rls_audit import baseline
 from opslib.rls_audit.audit import audit_part, part_findings
-from opslib.rls_audit.compare import frame
+from opslib.rls_audit.compare import frame, html_safe
 from opslib.rls_audit.rules import Gap
 from opslib.rls_audit.scope import Scope
 from opslib.rls_audit.settings import settings
@@ -89,7 +89,7 @@ def coverage(conn: Connection, scope: Scope) -> Coverage:
         c_cov,
         len(contract_tables),
         headline,
-        pd.DataFrame(rows),
+        html_safe(pd.DataFrame(rows)),
         frame(audited.drift.new, "드리프트 (drift)"),
         frame(audited.drift.known, "계약의 알려진 허점 (contract's known gap)"),
         part_findings(audited, CHECKS),

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from opslib.fetch import QueryTiming
 from opslib.results import Finding, Severity
 from opslib.rls_audit.audit import audit_part, part_findings
-from opslib.rls_audit.compare import frame
+from opslib.rls_audit.compare import frame, html_safe
 from opslib.rls_audit.rules import Gap
 from opslib.rls_audit.scope import Scope
 
@@ -62,7 +62,7 @@ def functions(conn: Connection, scope: Scope) -> FunctionAudit:
         for sig, f in sorted(audited.live["functions"].items())
     ]
     return FunctionAudit(
-        pd.DataFrame(rows),
+        html_safe(pd.DataFrame(rows)),
         frame(audited.drift.new, "드리프트 (drift)"),
         frame(audited.drift.known, "계약의 알려진 허점 (contract's known gap)"),
         part_findings(audited, CHECKS),

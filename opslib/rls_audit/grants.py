@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from opslib.fetch import QueryTiming
 from opslib.results import Finding
 from opslib.rls_audit.audit import audit_part, part_findings
-from opslib.rls_audit.compare import frame
+from opslib.rls_audit.compare import frame, html_safe
 from opslib.rls_audit.scope import Scope
 
 CHECKS = ("rls-audit.wide_grants",)
@@ -45,7 +45,7 @@ def grants(conn: Connection, scope: Scope) -> GrantAudit:
         else "계약 그대로의 넓은 권한 없음 (no wide grant of the contract's kind)."
     )
     return GrantAudit(
-        pd.DataFrame(rows),
+        html_safe(pd.DataFrame(rows)),
         frame(audited.drift.new, "드리프트 (drift)"),
         frame(audited.drift.known, "계약의 알려진 허점 (contract's known gap)"),
         summary,

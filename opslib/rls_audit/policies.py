@@ -11,7 +11,7 @@ from opslib.fetch import QueryTiming
 from opslib.results import Finding
 from opslib.rls_audit import baseline
 from opslib.rls_audit.audit import audit_part, part_findings
-from opslib.rls_audit.compare import Drift, frame, policy_drift
+from opslib.rls_audit.compare import Drift, frame, html_safe, policy_drift
 from opslib.rls_audit.scope import Scope
 
 CHECKS = ("rls-audit.permissive_policy", "rls-audit.policy_drift")
@@ -59,7 +59,7 @@ def policies(conn: Connection, scope: Scope) -> PolicyAudit:
         if key not in live
     ]
     return PolicyAudit(
-        pd.DataFrame(rows),
+        html_safe(pd.DataFrame(rows)),
         frame(drift.new, "드리프트 (drift)"),
         frame(drift.known, "계약의 알려진 허점 (contract's known gap)"),
         part_findings(audited, CHECKS, extra=changed),

@@ -9,6 +9,7 @@ storage page's guarded action (`opsbook action storage-bucket-private`), named i
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,8 +59,9 @@ def fix_plan(*results: Any) -> FixPlan:
         "SET LOCAL lock_timeout = '2s';",
     ]
     for r in drift.to_dict("records"):
-        lines.append(f"-- [{r['심각도']}] {r['점검 (check)']}: {r['대상 (subject)']}")
-        lines.append(str(r["고치는 SQL (fix, not executed)"]))
+        # the frame is escaped for the HTML table; the migration is shown in a code block, as SQL
+        lines.append(html.unescape(f"-- [{r['심각도']}] {r['점검 (check)']}: {r['대상 (subject)']}"))
+        lines.append(html.unescape(str(r["고치는 SQL (fix, not executed)"])))
     lines.append("COMMIT;")
     return FixPlan(drift, "\n".join(lines) + "\n")
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from opslib.fetch import QueryTiming
 from opslib.results import Finding
 from opslib.rls_audit.audit import audit_part, part_findings
-from opslib.rls_audit.compare import frame
+from opslib.rls_audit.compare import frame, html_safe
 from opslib.rls_audit.settings import settings
 
 CHECKS = ("rls-audit.bypassrls_role",)
@@ -43,7 +43,7 @@ def roles(conn: Connection) -> RoleAudit:
         for r in audited.frame.to_dict("records")
     ]
     return RoleAudit(
-        pd.DataFrame(rows),
+        html_safe(pd.DataFrame(rows)),
         frame(audited.drift.new, "드리프트 (drift)"),
         part_findings(audited, CHECKS),
         audited.timings,

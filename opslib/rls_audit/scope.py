@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from opslib.fetch import QueryTiming, fetch, timings
 from opslib.results import Finding
+from opslib.rls_audit.compare import html_safe
 from opslib.rls_audit.settings import parse_schemas, settings
 
 
@@ -44,7 +45,7 @@ def scope(conn: Connection, exposed_schemas: str = "") -> Scope:
             why.append("pgrst.db_schemas")
         skipped = name in own
         rows.append({"schema": name, "why": " + ".join(why), "audited": not skipped})
-    table = pd.DataFrame(rows, columns=["schema", "why", "audited"])
+    table = html_safe(pd.DataFrame(rows, columns=["schema", "why", "audited"]))
     schemas = tuple(table.loc[table["audited"], "schema"]) if not table.empty else ()
     note = (
         f" PostgREST config (pgrst.db_schemas) adds: {', '.join(c for c in config if c not in given)}."
