@@ -173,7 +173,7 @@ def html_safe(table: pd.DataFrame) -> pd.DataFrame:
     Quotes stay as they are, so the fix SQL reads as SQL."""
     out = table.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
             out[col] = out[col].map(lambda v: html.escape(v, quote=False) if isinstance(v, str) else v)
     return out
 
