@@ -190,3 +190,13 @@ def test_opsbook_roles_and_schemas_are_its_own(contract_db):
     assert problems(found) == {}
     assert "opsbook" not in steps[0].tables["table"].str.split(".").str[0].tolist()
     assert set(settings().opsbook_roles) <= set(steps[5].roles["role"])
+
+
+def test_object_names_are_shown_as_text_never_as_html(contract_db):
+    """Regression: the page's tables render cells as raw HTML; a name a migration chose is text."""
+    write(contract_db, 'CREATE POLICY "<img src=x onerror=alert(1)>" ON public.banners FOR SELECT TO anon USING (true)')
+    steps, found = audit(contract_db.reader)
+    assert problems(found) == {("rls-audit.permissive_policy", "public.banners: <img src=x onerror=alert(1)>"): "P3"}
+    cells = " ".join(str(v) for v in steps[1].drift.to_numpy().ravel())
+    assert "&lt;img src=x onerror=alert(1)&gt;" in cells and "<img" not in cells
+    assert '"<img src=x onerror=alert(1)>"' in fix_plan(*steps).migration  # the SQL itself stays SQL
