@@ -94,7 +94,8 @@ def exit_condition(findings: Sequence[Finding]) -> ExitCheck:
         sentence = f"판정 불가: {len(errors)}개 점검을 평가하지 못함 (cannot judge: {names})"
     elif open_:
         met = False
-        shown = ", ".join(f.key for f in open_[:5]) + (f" 외 {len(open_) - 5}건" if len(open_) > 5 else "")
+        keys = [f.key if len(f.key) <= 70 else f.key[:67] + "..." for f in open_[:5]]
+        shown = ", ".join(keys) + (f" 외 {len(open_) - 5}건" if len(open_) > 5 else "")
         sentence = (
             f"미충족: P0–P2 드리프트 {len(open_)}건이 남음 ({shown}). 마이그레이션 적용 후 이 페이지를 다시 실행 "
             "(not met: apply the migration, then re-run this page)"
