@@ -12,6 +12,7 @@ import json
 import re
 
 import pytest
+from test_rls_audit_handbuilt import stray_roles
 
 from opslib import evidence, runner
 from opslib.errors import ConfigError
@@ -46,18 +47,19 @@ def test_the_three_drills_are_registered_for_this_page():
 
 
 @pytest.mark.parametrize("scenario", RLS_DRILLS)
-def test_drill_matrix_exact_ground_truth(scenario, page_run):
+def test_drill_matrix_exact_ground_truth(scenario, page_run, seeded):
     result = page_run(scenario)
     assert result.error is None, result.error
     errors = [(f.key, f.detail) for f in result.findings if f.outcome in (Outcome.ERROR, Outcome.NOT_EVALUATED)]
     assert not errors, errors
-    expected = {(e.check, e.subject): e.severity.value for e in SCENARIOS[scenario].expected}
+    stray = stray_roles(seeded(scenario).db.admin)
+    expected = {(e.check, e.subject): e.severity.value for e in SCENARIOS[scenario].expected} | stray
     assert problems(result) == expected  # exactly: nothing missed, nothing else raised
     data = json.loads((result.folder / "result.json").read_text())
     assert any(re.match(r"RLS 적용 \d+/\d+ 테이블", h) for h in result.headline), result.headline
     if scenario == "healthy":
-        assert result.verdict is Verdict.PASS
-        assert data["exit_state"]["met"] is True
+        assert result.verdict is (Verdict.FAIL if stray else Verdict.PASS)
+        assert data["exit_state"]["met"] is (not stray)
         assert "RLS 적용 24/24 테이블" in result.headline[0] or any("24/24" in h for h in result.headline)
     else:
         assert result.verdict is Verdict.FAIL
@@ -91,11 +93,15 @@ def test_bundle_is_complete_masked_and_secret_free(page_run):
 
 def test_empty_contract_database_is_clean(contract_db, tmp_path):
     """Exactly the contract (as the reader role): PASS, every check evaluated, 24/24 tables, its own gaps listed."""
+    stray = stray_roles(contract_db.admin)
     result = runner.run("rls-audit", {}, database_url=contract_db.reader, out_dir=tmp_path)
     assert result.error is None, result.error
-    audit = [f for f in result.findings if f.check.startswith("rls-audit.")]
-    assert len(audit) == 9 and all(f.outcome is Outcome.OK for f in audit), [(f.key, f.outcome) for f in audit]
-    assert result.verdict is Verdict.PASS
+    audit = [f for f in result.findings if f.check.startswith("rls-audit.") and f.subject not in {s for _, s in stray}]
+    assert len(audit) == (8 if stray else 9) and all(f.outcome is Outcome.OK for f in audit), [
+        (f.key, f.outcome) for f in audit
+    ]
+    assert problems(result) == stray
+    assert result.verdict is (Verdict.FAIL if stray else Verdict.PASS)
     assert any("RLS 적용 24/24 테이블" in h for h in result.headline), result.headline
     html = (result.folder / "rls-audit.html").read_text()
     assert "profiles: read all (authenticated)" in html  # the contract's own true policy, listed as known
