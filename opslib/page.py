@@ -142,6 +142,10 @@ class Page:
         state = getattr(result, "exit_state", None)
         if isinstance(state, ExitState):
             self.exit_state(state.met, state.sentence)
+        # a one-line answer for the top of the report (e.g. the RLS audit's "RLS 23/24 tables")
+        headline = getattr(result, "headline", None)
+        if isinstance(headline, str) and headline and headline not in self.headline:
+            self.headline.append(headline)
         return result
 
     def _time_step(self, fn: Callable[..., Any], result: Any, waited: float, *, prefetched: bool) -> None:

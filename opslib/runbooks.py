@@ -181,6 +181,18 @@ def _validate_admin(values: Mapping[str, Any]) -> None:
             raise ConfigError("parameter restore_user_id must be exactly one user id (a uuid), or empty") from None
 
 
+def _validate_rls_audit(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    import re
+
+    for name in str(values.get("exposed_schemas", "") or "").split(","):
+        if name.strip() and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]{0,62}", name.strip().strip('"')):
+            raise ConfigError(
+                f"parameter exposed_schemas: {name.strip()!r} is not a schema name "
+                "(give names separated by commas, e.g. public,storage)"
+            )
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
     "cron": Runbook("cron", "§3-F", "크론/스케줄 잡 장애 (Cron)", _validate_cron),
@@ -188,6 +200,7 @@ RUNBOOKS: dict[str, Runbook] = {
     "auth": Runbook("auth", "§3-B", "인증/로그인 장애 (Auth/Login)", _validate_auth),
     "storage": Runbook("storage", "§3-D", "스토리지 장애 (Storage)", _validate_storage),
     "admin": Runbook("admin", "§3-E", "관리자/운영툴 장애 (Admin/Ops)", _validate_admin),
+    "rls-audit": Runbook("rls-audit", "§7", "RLS·권한 감사 (Live RLS and privilege audit)", _validate_rls_audit),
 }
 
 

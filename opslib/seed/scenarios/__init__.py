@@ -14,6 +14,7 @@ from opslib.seed.scenarios import checkout_failures as checkout_failures
 from opslib.seed.scenarios import cleanup_not_running as cleanup_not_running
 from opslib.seed.scenarios import credential_stuffing as credential_stuffing
 from opslib.seed.scenarios import cron_secret_mismatch as cron_secret_mismatch
+from opslib.seed.scenarios import definer_without_search_path as definer_without_search_path
 from opslib.seed.scenarios import dispatcher_secret_mismatch as dispatcher_secret_mismatch
 from opslib.seed.scenarios import dispatcher_stalled as dispatcher_stalled
 from opslib.seed.scenarios import double_credit as double_credit
@@ -27,6 +28,7 @@ from opslib.seed.scenarios import messages_stuck_processing as messages_stuck_pr
 from opslib.seed.scenarios import negative_balance as negative_balance
 from opslib.seed.scenarios import net_timeouts as net_timeouts
 from opslib.seed.scenarios import ops_manage_500_after_deploy as ops_manage_500_after_deploy
+from opslib.seed.scenarios import permissive_policy as permissive_policy
 from opslib.seed.scenarios import pg_paid_db_pending as pg_paid_db_pending
 from opslib.seed.scenarios import push_provider_failures as push_provider_failures
 from opslib.seed.scenarios import realtime_degraded as realtime_degraded
@@ -34,6 +36,7 @@ from opslib.seed.scenarios import reconcile_failing_5xx as reconcile_failing_5xx
 from opslib.seed.scenarios import refresh_token_failures as refresh_token_failures
 from opslib.seed.scenarios import refund_not_clawed_back as refund_not_clawed_back
 from opslib.seed.scenarios import rls_denials_after_migration as rls_denials_after_migration
+from opslib.seed.scenarios import rls_disabled_table as rls_disabled_table
 from opslib.seed.scenarios import scheduled_dispatch_kill_switch_left_off as scheduled_dispatch_kill_switch_left_off
 from opslib.seed.scenarios import service_role_key_missing as service_role_key_missing
 from opslib.seed.scenarios import social_provider_down as social_provider_down
