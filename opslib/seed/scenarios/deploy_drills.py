@@ -19,8 +19,8 @@ FUNCTION = "scheduled-dispatcher"
 OLD = "scheduled-dispatcher@v17"  # telemetry.OTHER_FUNCTIONS
 NEW = "scheduled-dispatcher@v18"
 # every third minute (by the minute's epoch number): the same minutes in the function's log and pg_net
-FAILING_MINUTE = "(extract(epoch FROM date_trunc('minute', {col}))::bigint / 60) % 3 = 0"
-SLOW_MINUTE = "(extract(epoch FROM date_trunc('minute', {col}))::bigint / 60) % 2 = 0"
+FAILING_MINUTE = "(extract(epoch FROM date_trunc('minute', {col}))::bigint / 60) %% 3 = 0"
+SLOW_MINUTE = "(extract(epoch FROM date_trunc('minute', {col}))::bigint / 60) %% 2 = 0"
 TS = '"timestamp"'
 
 
