@@ -99,6 +99,9 @@ SELECT gen_random_uuid(), now() - g * interval '2 seconds', 'scheduled-dispatche
 FROM generate_series(1, 80000) g;
 INSERT INTO public.ops_audit_log (occurred_at, source, actor, action)
 SELECT now() - g * interval '10 seconds', 'pg_cron', 'x', 'dispatch.batch' FROM generate_series(1, 30000) g;
+INSERT INTO public.payment_webhook_logs (provider, processing_status, payload, received_at, http_status)
+SELECT (ARRAY['portone', 'tosspayments'])[1 + g % 2], 'processed', '{}', now() - g * interval '5 seconds', 200
+FROM generate_series(1, 40000) g;
 ANALYZE;
 """
 

@@ -128,7 +128,13 @@ def function_changes(frame: pd.DataFrame, deploy_at: datetime | None) -> tuple[F
         after = tuple(dict.fromkeys(_version(v) or UNKNOWN for v in after_rows["version"]))
         new_rows = after_rows[[(_version(v) is not None and _version(v) != previous) for v in after_rows["version"]]]
         if previous is None and at is None:
-            new_rows = new_rows.iloc[0:0]  # no earlier version known: nothing to call new
+            # nothing ran before the range (a drain that started late): the first version seen in it
+            # is the one running before; a later, different one is new (hand-built round, NULL columns)
+            known = rows[rows["version"].map(_version).notna()]
+            previous = _version(known["version"].iloc[0]) if len(known) else None
+            new_rows = after_rows[
+                [(_version(v) is not None and _version(v) != previous) for v in after_rows["version"]]
+            ]
         if previous is None and at is not None:
             # a version first seen after the deploy with nothing known before it: new to us
             new_rows = new_rows[new_rows["first_seen"] >= at]

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from opslib import actions
 from opslib.deploy.changes import Deployment
 from opslib.deploy.settings import settings
+from opslib.errors import OpsbookError
 from opslib.results import Finding, Mitigation, Severity
 
 ACTION = "deploy-rollback"
@@ -100,11 +101,13 @@ def rollback_advice(
     switch_name = next(
         (settings().kill_switches[fn] for fn in regressed_functions if fn in settings().kill_switches), None
     )
-    kill = (
-        actions.dry_run(conn, switch_name, wi_id=wi_id, reason="§2 post-deploy regression")
-        if switch_name is not None
-        else None
-    )
+    kill, refused = None, ""
+    if switch_name is not None:
+        try:
+            kill = actions.dry_run(conn, switch_name, wi_id=wi_id, reason="§2 post-deploy regression")
+        except OpsbookError as exc:
+            # e.g. admin.publish is not in the bare contract: say why, never stop the page (hand-built round)
+            refused = f"킬스위치 {switch_name} 사용 불가 (kill switch unavailable): {exc}"
     urgent = _urgent([*functions, *gateway, *web])
     if first is None:
         sentence = "롤백할 것 없음: 배포 후 회귀가 보이지 않습니다 (nothing regressed: no rollback advised)."
@@ -121,6 +124,8 @@ def rollback_advice(
     )
     if kill is not None:
         sentence += f" · 또는 킬스위치: {kill.command}"
+    elif refused:
+        sentence += f" · {refused}"
     mitigation = None
     if urgent:
         command = f"롤백: {names[first]}" + (f" ({target})" if first == "edge" and target else "")
