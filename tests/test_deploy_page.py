@@ -139,7 +139,9 @@ def test_bad_deploy_says_what_to_do_now(page_run):
     data = json.loads((result.folder / "result.json").read_text())
     (rollback,) = [m for m in data["mitigations"] if m["action"] == "deploy-rollback"]
     assert rollback["needed"] and "#ops-incidents" in rollback["label"]
-    assert "scheduled-dispatcher → scheduled-dispatcher@v17" in rollback["command"]
+    # Sentry's new issue implicates the web build too: reverse order, web first, then the function
+    assert rollback["command"].startswith("롤백: 웹")
+    assert "Edge Functions (scheduled-dispatcher → scheduled-dispatcher@v17)" in rollback["command"]
     assert "opsbook action messages-kill-switch --confirm messages-kill-switch" in rollback["command"]
     report = (result.folder / "deploy.html").read_text()
     assert "지금 할 일" in report and "roll back or pull the kill switch now" in report

@@ -100,6 +100,12 @@ def _version(value: object) -> str | None:
     return text or None
 
 
+def _differing(rows: pd.DataFrame, previous: str | None) -> pd.DataFrame:
+    """The rows of a known version other than previous (a boolean mask: an empty frame stays a frame)."""
+    mask = pd.Series([_version(v) is not None and _version(v) != previous for v in rows["version"]], index=rows.index)
+    return rows[mask.astype(bool)]
+
+
 def function_changes(frame: pd.DataFrame, deploy_at: datetime | None) -> tuple[FunctionChange, ...]:
     """Pure: per function, the version before the deploy and the new ones after it.
 
@@ -126,15 +132,13 @@ def function_changes(frame: pd.DataFrame, deploy_at: datetime | None) -> tuple[F
         else:
             after_rows = rows
         after = tuple(dict.fromkeys(_version(v) or UNKNOWN for v in after_rows["version"]))
-        new_rows = after_rows[[(_version(v) is not None and _version(v) != previous) for v in after_rows["version"]]]
+        new_rows = _differing(after_rows, previous)
         if previous is None and at is None:
             # nothing ran before the range (a drain that started late): the first version seen in it
             # is the one running before; a later, different one is new (hand-built round, NULL columns)
             known = rows[rows["version"].map(_version).notna()]
             previous = _version(known["version"].iloc[0]) if len(known) else None
-            new_rows = after_rows[
-                [(_version(v) is not None and _version(v) != previous) for v in after_rows["version"]]
-            ]
+            new_rows = _differing(after_rows, previous)
         if previous is None and at is not None:
             # a version first seen after the deploy with nothing known before it: new to us
             new_rows = new_rows[new_rows["first_seen"] >= at]

@@ -128,7 +128,10 @@ def rollback_advice(
         sentence += f" · {refused}"
     mitigation = None
     if urgent:
-        command = f"롤백: {names[first]}" + (f" ({target})" if first == "edge" and target else "")
+        # every implicated layer in rollback order, the functions with the version to go back to
+        command = "롤백: " + " → ".join(
+            names[k] + (f" ({target})" if k == "edge" and target else "") for k, _, _ in LAYERS if why[k]
+        )
         if kill is not None:
             command += f" | 킬스위치: {kill.command}"
         mitigation = Mitigation(ACTION, LABEL, command, True, sentence)
