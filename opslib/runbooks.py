@@ -193,6 +193,34 @@ def _validate_rls_audit(values: Mapping[str, Any]) -> None:
             )
 
 
+def _validate_deploy(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    from opslib.deploy.changes import parse_functions
+
+    if values.get("deploy_at"):
+        timewindow.parse_instant(str(values["deploy_at"]), name="deploy_at")
+    observe = values.get("observe_minutes", 60)
+    if isinstance(observe, bool) or not 30 <= int(observe) <= 60:
+        raise ConfigError(
+            f"parameter observe_minutes={observe} must be between 30 and 60 minutes (runbook §2: 30~60분)"
+        )
+    names = parse_functions(str(values.get("functions", "") or ""))
+    bad = [n for n in names if not all(ch.isalnum() or ch in "-_" for ch in n)]
+    if bad:
+        raise ConfigError(f"parameter functions: {bad[0]!r} is not an Edge Function name (comma-separated names)")
+    export = str(values.get("sentry_export", "") or "")
+    if export and not Path(export).is_file():
+        raise ConfigError(f"parameter sentry_export={export!r}: no such file")
+    wants_sentry = export or values.get("sentry_org") or values.get("sentry_project")
+    if wants_sentry and not str(values.get("release", "")).strip():
+        raise ConfigError("parameter release must name the release (app version or git SHA) to read Sentry by it")
+    if bool(values.get("sentry_org")) != bool(values.get("sentry_project")):
+        raise ConfigError("parameters sentry_org and sentry_project go together (the issues API needs both)")
+    folder = str(values.get("evidence_dir", "") or "")
+    if folder and not Path(folder).is_dir():
+        raise ConfigError(f"parameter evidence_dir={folder!r}: no such folder")
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
     "cron": Runbook("cron", "§3-F", "크론/스케줄 잡 장애 (Cron)", _validate_cron),
@@ -201,6 +229,7 @@ RUNBOOKS: dict[str, Runbook] = {
     "storage": Runbook("storage", "§3-D", "스토리지 장애 (Storage)", _validate_storage),
     "admin": Runbook("admin", "§3-E", "관리자/운영툴 장애 (Admin/Ops)", _validate_admin),
     "rls-audit": Runbook("rls-audit", "§7", "RLS·권한 감사 (Live RLS and privilege audit)", _validate_rls_audit),
+    "deploy": Runbook("deploy", "§2", "배포 후 관찰 (Post-Deploy, 30~60분)", _validate_deploy),
 }
 
 

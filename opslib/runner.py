@@ -110,12 +110,19 @@ def secret_values(urls: list[str | None]) -> list[str]:
     return values
 
 
+EVIDENCE_DIR_ENV = "OPSBOOK_EVIDENCE_DIR"
+
+
 @contextmanager
-def _kernel_environment(database_url: str | None):
+def _kernel_environment(database_url: str | None, evidence_dir: Path | None = None):
     """The kernel inherits this process's environment: the URL travels there, not in a cell."""
-    saved = {k: os.environ.get(k) for k in (db.ENV_URL, "JUPYTER_PLATFORM_DIRS", "PYDEVD_DISABLE_FILE_VALIDATION")}
+    names = (db.ENV_URL, "JUPYTER_PLATFORM_DIRS", "PYDEVD_DISABLE_FILE_VALIDATION", EVIDENCE_DIR_ENV)
+    saved = {k: os.environ.get(k) for k in names}
     if database_url:
         os.environ[db.ENV_URL] = database_url
+    if evidence_dir is not None:
+        # where this run's bundle is written: the deploy page looks for the smoke run beside it
+        os.environ[EVIDENCE_DIR_ENV] = str(evidence_dir.resolve())
     os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     try:
@@ -350,7 +357,7 @@ def _execute(
     def cell_started(cell: Any = None, **_: Any) -> None:
         live["cell"] = cell
 
-    with _kernel_environment(url):
+    with _kernel_environment(url, output.parent.parent):
         try:
             papermill.execute_notebook(
                 str(rb.notebook),

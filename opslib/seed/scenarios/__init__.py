@@ -10,6 +10,7 @@ from opslib.seed.scenarios import audit_log_gap as audit_log_gap
 
 # auth (§3-B)
 from opslib.seed.scenarios import auth_rate_limited as auth_rate_limited
+from opslib.seed.scenarios import bad_deploy as bad_deploy
 from opslib.seed.scenarios import checkout_failures as checkout_failures
 from opslib.seed.scenarios import cleanup_not_running as cleanup_not_running
 from opslib.seed.scenarios import credential_stuffing as credential_stuffing
@@ -20,6 +21,7 @@ from opslib.seed.scenarios import dispatcher_stalled as dispatcher_stalled
 from opslib.seed.scenarios import double_credit as double_credit
 from opslib.seed.scenarios import fan_read_policy_dropped as fan_read_policy_dropped
 from opslib.seed.scenarios import healthy as healthy
+from opslib.seed.scenarios import healthy_deploy as healthy_deploy
 from opslib.seed.scenarios import job_overlap_long_running as job_overlap_long_running
 from opslib.seed.scenarios import job_unscheduled as job_unscheduled
 from opslib.seed.scenarios import ledger_credit_lag as ledger_credit_lag
