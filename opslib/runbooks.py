@@ -181,6 +181,14 @@ def _validate_admin(values: Mapping[str, Any]) -> None:
             raise ConfigError("parameter restore_user_id must be exactly one user id (a uuid), or empty") from None
 
 
+def _validate_smoke(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    from opslib.smoke.cases import validate
+
+    # the cases file, the manual results, the base URL, the accounts and their passwords' presence
+    validate(values)
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
     "cron": Runbook("cron", "§3-F", "크론/스케줄 잡 장애 (Cron)", _validate_cron),
@@ -188,6 +196,7 @@ RUNBOOKS: dict[str, Runbook] = {
     "auth": Runbook("auth", "§3-B", "인증/로그인 장애 (Auth/Login)", _validate_auth),
     "storage": Runbook("storage", "§3-D", "스토리지 장애 (Storage)", _validate_storage),
     "admin": Runbook("admin", "§3-E", "관리자/운영툴 장애 (Admin/Ops)", _validate_admin),
+    "smoke": Runbook("smoke", "§6", "스모크 테스트 Quick 7 (Smoke Test)", _validate_smoke),
 }
 
 

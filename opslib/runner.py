@@ -110,12 +110,19 @@ def secret_values(urls: list[str | None]) -> list[str]:
     return values
 
 
+# The run's bundle folder, for a page that keeps files of its own there (the smoke page's screenshots).
+ENV_RUN_FOLDER = "OPSBOOK_RUN_FOLDER"
+
+
 @contextmanager
-def _kernel_environment(database_url: str | None):
+def _kernel_environment(database_url: str | None, run_folder: Path | None = None):
     """The kernel inherits this process's environment: the URL travels there, not in a cell."""
-    saved = {k: os.environ.get(k) for k in (db.ENV_URL, "JUPYTER_PLATFORM_DIRS", "PYDEVD_DISABLE_FILE_VALIDATION")}
+    names = (db.ENV_URL, "JUPYTER_PLATFORM_DIRS", "PYDEVD_DISABLE_FILE_VALIDATION", ENV_RUN_FOLDER)
+    saved = {k: os.environ.get(k) for k in names}
     if database_url:
         os.environ[db.ENV_URL] = database_url
+    if run_folder is not None:
+        os.environ[ENV_RUN_FOLDER] = str(run_folder.resolve())
     os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     try:
@@ -350,7 +357,7 @@ def _execute(
     def cell_started(cell: Any = None, **_: Any) -> None:
         live["cell"] = cell
 
-    with _kernel_environment(url):
+    with _kernel_environment(url, output.parent):
         try:
             papermill.execute_notebook(
                 str(rb.notebook),
