@@ -17,7 +17,10 @@ from opslib.results import Finding, Mitigation
 from opslib.smoke.judge import Judged
 
 ROLLBACK_LABEL = "즉시 롤백 (roll back the release; §2 롤백 시 역순: 웹 → Edge Functions → DB)"
-ROLLBACK_DEFAULT = "직전 릴리즈로 되돌리기: 웹 배포 → Edge Functions → DB 마이그레이션 순 (give -p rollback_command for the exact command)"
+ROLLBACK_DEFAULT = (
+    "직전 릴리즈로 되돌리기: 웹 배포 → Edge Functions → DB 마이그레이션 순 "
+    "(give -p rollback_command for the exact command)"
+)
 
 
 @dataclass(frozen=True)
@@ -47,19 +50,41 @@ def stop_the_bleed(conn: Connection, judged: Judged, *, wi_id: str = "", rollbac
         try:
             outcome = actions.dry_run(conn, name, wi_id=wi_id, reason=reason)
         except ActionRefused as exc:
-            rows.append({"순서": len(rows) + 1, "조치": actions.LABELS.get(name, name), "케이스": cid,
-                         "명령 (command)": "-", "상태": f"사용 불가 (not available): {exc}"})
+            rows.append(
+                {
+                    "순서": len(rows) + 1,
+                    "조치": actions.LABELS.get(name, name),
+                    "케이스": cid,
+                    "명령 (command)": "-",
+                    "상태": f"사용 불가 (not available): {exc}",
+                }
+            )
             continue
         outcomes.append(outcome)
         if outcome.mitigation is not None:
             mitigations.append(outcome.mitigation)
-        rows.append({"순서": len(rows) + 1, "조치": actions.LABELS.get(name, name), "케이스": cid,
-                     "명령 (command)": outcome.command,
-                     "상태": "필요 (needed)" if outcome.changed else "이미 적용됨 (already in place)"})
+        rows.append(
+            {
+                "순서": len(rows) + 1,
+                "조치": actions.LABELS.get(name, name),
+                "케이스": cid,
+                "명령 (command)": outcome.command,
+                "상태": "필요 (needed)" if outcome.changed else "이미 적용됨 (already in place)",
+            }
+        )
     command = rollback_command.strip() or ROLLBACK_DEFAULT
-    mitigations.append(Mitigation("rollback", ROLLBACK_LABEL, command, True, "§6: 실패 시 롤백/킬스위치로 stop-the-bleed"))
-    rows.append({"순서": len(rows) + 1, "조치": ROLLBACK_LABEL, "케이스": ", ".join(r.case.id for r in failed),
-                 "명령 (command)": command, "상태": "필요 (needed)"})
+    mitigations.append(
+        Mitigation("rollback", ROLLBACK_LABEL, command, True, "§6: 실패 시 롤백/킬스위치로 stop-the-bleed")
+    )
+    rows.append(
+        {
+            "순서": len(rows) + 1,
+            "조치": ROLLBACK_LABEL,
+            "케이스": ", ".join(r.case.id for r in failed),
+            "명령 (command)": command,
+            "상태": "필요 (needed)",
+        }
+    )
     ids = ", ".join(r.case.id for r in failed)
     sentence = f"{ids} 실패 (P0/P1): 원인 분석보다 먼저 stop-the-bleed, 그리고 #ops-incidents 선언"
     return StopTheBleed(tuple(mitigations), tuple(outcomes), pd.DataFrame(rows), sentence)

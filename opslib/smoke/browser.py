@@ -12,6 +12,7 @@ thread has one), so the whole browser session runs on a worker thread.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +36,8 @@ SHARE_PROBE = """
 window.__opsbookShare = [];
 (() => {
   const record = (kind) => function () { window.__opsbookShare.push(kind); return Promise.resolve(); };
-  try { Object.defineProperty(Navigator.prototype, 'share', {value: record('share'), configurable: true}); } catch (e) {}
+  try { Object.defineProperty(Navigator.prototype, 'share', {value: record('share'), configurable: true}); }
+  catch (e) {}
   try { if (navigator.clipboard) { navigator.clipboard.writeText = record('clipboard'); } } catch (e) {}
 })();
 """
@@ -253,10 +255,9 @@ def login(page: Any, plan: Plan, account: Account) -> str:
 
 
 def _settle(page: Any, timeout_ms: float) -> None:
-    try:
+    # a page that keeps polling (chat) never goes idle; what it shows is judged by the steps
+    with contextlib.suppress(Exception):
         page.wait_for_load_state("networkidle", timeout=min(timeout_ms, 3000))
-    except Exception:
-        pass  # a page that keeps polling (chat) never goes idle; what it shows is judged by the steps
 
 
 def _watch(ctx: _CaseContext, context: Any) -> None:
@@ -274,7 +275,9 @@ def _watch(ctx: _CaseContext, context: Any) -> None:
         failure = request.failure or ""
         if request.resource_type not in ("document", "fetch", "xhr") or "ERR_ABORTED" in failure:
             return  # a navigation that moved on cancels its pending calls: not an error of the app
-        ctx.calls.append(Call(datetime.now(UTC), request.resource_type, request.method, _path(request.url), None, failure))
+        ctx.calls.append(
+            Call(datetime.now(UTC), request.resource_type, request.method, _path(request.url), None, failure)
+        )
 
     context.on("response", on_response)
     context.on("requestfailed", on_failed)
@@ -484,10 +487,8 @@ def op_click(ctx: _CaseContext, step: Step, _sessions: _Sessions) -> str:
     if not _poll(ctx, lambda: _visible(loc), _timeout(ctx), time.time()):
         raise StepFailed(f"{step.what}: 누를 대상이 보이지 않음 (nothing to click within {_timeout(ctx):g} s)")
     loc.first.click(timeout=_timeout(ctx) * 1000)
-    try:
+    with contextlib.suppress(Exception):
         ctx.page.wait_for_load_state("load", timeout=_timeout(ctx) * 1000)
-    except Exception:
-        pass
     return "눌림 (clicked)"
 
 
@@ -522,11 +523,15 @@ def op_list_or_honest_empty(ctx: _CaseContext, step: Step, _sessions: _Sessions)
     since = time.time() - _timeout(ctx) * 2  # the calls of the goto before this step count
     _settle(page, _timeout(ctx) * 1000)
     _poll(ctx, lambda: items.count() > 0 or _visible(empty) or _visible(error), _timeout(ctx), time.time())
-    failed = [
-        c.line() for c in ctx.calls_since(since) if c.kind in ("fetch", "xhr") and c.failed
-    ] + [f"script error: {e}" for e in ctx.page_errors]
+    failed = [c.line() for c in ctx.calls_since(since) if c.kind in ("fetch", "xhr") and c.failed] + [
+        f"script error: {e}" for e in ctx.page_errors
+    ]
     ok, sentence = judge_list(
-        items.count(), _visible(empty), _visible(error), failed, ctx.facts.get(str(step.arg("db_count", "subscriptions")))
+        items.count(),
+        _visible(empty),
+        _visible(error),
+        failed,
+        ctx.facts.get(str(step.arg("db_count", "subscriptions"))),
     )
     if not ok:
         raise StepFailed(f"{step.what}: {sentence}")
@@ -541,7 +546,9 @@ def op_roundtrip(ctx: _CaseContext, step: Step, sessions: _Sessions) -> str:
     role = str(step.arg("account", "peer"))
     state = sessions.state(role)
     if state is None:
-        raise StepFailed(f"{step.what}: 두 번째 기기 로그인 실패 (second device could not log in: {sessions.failure(role)})")
+        raise StepFailed(
+            f"{step.what}: 두 번째 기기 로그인 실패 (second device could not log in: {sessions.failure(role)})"
+        )
     other_context = new_context(ctx.page.context.browser, state)
     _watch(ctx, other_context)
     other = other_context.new_page()

@@ -272,8 +272,10 @@ def apply_overrides(
             "evidence": case.evidence,
             "account": case.account,
             "stop_the_bleed": list(case.stop_the_bleed),
-            "steps": [{"op": s.op, "what": s.what, **s.args, **({"severity": s.severity.value} if s.severity else {})}
-                      for s in case.steps],
+            "steps": [
+                {"op": s.op, "what": s.what, **s.args, **({"severity": s.severity.value} if s.severity else {})}
+                for s in case.steps
+            ],
         }
         merged.update(change)
         out.append(parse_case(merged, f"cases_file {path}"))

@@ -51,8 +51,11 @@ def account_facts(conn: Connection, plan: Plan) -> AccountFacts:
     known = "계정 있음 (account found)" if facts["subscriptions"] is not None else "계정 없음/확인 불가 (not found)"
     table = pd.DataFrame(
         [
-            {"무엇 (what)": "T3 테스트 계정의 구독 (live subscriptions of the test account)",
-             "DB": facts["subscriptions"], "비고": known},
+            {
+                "무엇 (what)": "T3 테스트 계정의 구독 (live subscriptions of the test account)",
+                "DB": facts["subscriptions"],
+                "비고": known,
+            },
             {"무엇 (what)": "T2 활성 DT 패키지 (active packages)", "DB": facts["packages"], "비고": ""},
             {"무엇 (what)": "T6 진행 중 캠페인 (active campaigns)", "DB": facts["campaigns"], "비고": ""},
         ]
@@ -92,7 +95,8 @@ def dt_purchases(conn: Connection, window: timewindow.Window) -> Purchases:
                 title=title,
                 value=n,
                 unit="건",
-                detail=sentence + " · 판정은 결제 페이지(§3-A)가 합니다 (shown as T2's evidence; judged by the payments page)",
+                detail=sentence
+                + " · 판정은 결제 페이지(§3-A)가 합니다 (shown as T2's evidence; judged by the payments page)",
             )
         )
     return Purchases(

@@ -369,7 +369,9 @@ def exit_check(results: Mapping[str, CaseResult], evidence: EvidenceCheck) -> Ex
     shots = sum(1 for r in results.values() if r.image is not None)
     tail = f"증적 {shots}/{len(results)}"
     if failing:
-        return ExitCheck(ExitState(False, f"미충족: {', '.join(failing)} 실패 · 통과 {len(passed)}/{len(results)} · {tail}"))
+        return ExitCheck(
+            ExitState(False, f"미충족: {', '.join(failing)} 실패 · 통과 {len(passed)}/{len(results)} · {tail}")
+        )
     if unjudged or not evidence.complete:
         why = ", ".join(unjudged) or "증적 누락"
         return ExitCheck(ExitState(None, f"판정 불가: {why} · 통과 {len(passed)}/{len(results)} · {tail}"))
@@ -385,9 +387,7 @@ def summary_frame(results: Mapping[str, CaseResult]) -> pd.DataFrame:
             default=None,
         )
         outcome = (
-            worst.outcome.value
-            if worst
-            else ("ERROR" if any(f.outcome is Outcome.ERROR for f in r.findings) else "OK")
+            worst.outcome.value if worst else ("ERROR" if any(f.outcome is Outcome.ERROR for f in r.findings) else "OK")
         )
         rows.append(
             {
@@ -420,7 +420,9 @@ def timing(plan: Plan, results: Mapping[str, CaseResult] | None = None) -> Timin
             latest = max(latest, r.seen_at)
     frame = pd.DataFrame(rows)
     if plan.deploy_time is None:
-        f = checks.evaluate(check, None, detail="배포 시각이 주어지지 않음 (no deploy_time: the 10-15 minute rule is not judged)")
+        f = checks.evaluate(
+            check, None, detail="배포 시각이 주어지지 않음 (no deploy_time: the 10-15 minute rule is not judged)"
+        )
         return Timing(frame, (f,), f.detail)
     minutes = (latest - plan.deploy_time).total_seconds() / 60
     sentence = f"배포 후 {minutes:.1f}분에 스모크 (smoke {minutes:.1f} min after the deploy; rule: within 10-15 min)"

@@ -42,7 +42,9 @@ def case(result: CaseResult) -> None:
     else:
         display(HTML("<p><b>스크린샷 없음 (no screenshot): 증적 누락</b></p>"))
     if not result.steps.empty:
-        page.show_table(result.steps, "단계 (steps)" if result.mode == "browser" else "수동 결과 (result given by hand)")
+        page.show_table(
+            result.steps, "단계 (steps)" if result.mode == "browser" else "수동 결과 (result given by hand)"
+        )
     if not result.calls.empty:
         page.show_table(result.calls, "실패한 호출 (failing calls: the error/log link of §6 증적)")
 

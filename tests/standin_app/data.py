@@ -21,7 +21,9 @@ def populate(dsn: str, password: str, peer_password: str) -> None:
                 (email, hash_password(pw) if pw else None),
             ).fetchone()[0]
         # handle_new_user made the profiles; the smoke account is also the admin T7 logs in as
-        conn.execute("UPDATE public.user_profiles SET role = 'admin', handle = 'smoke_tester' WHERE id = %s", (users[MAIN],))
+        conn.execute(
+            "UPDATE public.user_profiles SET role = 'admin', handle = 'smoke_tester' WHERE id = %s", (users[MAIN],)
+        )
         conn.execute(
             "UPDATE public.user_profiles SET role = 'creator', display_name = '크리에이터 하늘' WHERE id = %s",
             (users[CREATOR],),

@@ -147,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
         return {k: v[0] for k, v in parse_qs(raw).items()}
 
     # --- routes -----------------------------------------------------------------------------
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = urlsplit(self.path).path
         self.app.requests.append(f"GET {path}")
         if path == "/login":
@@ -241,7 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(200, [{"key": r[0], "enabled": r[1], "kill": r[2]} for r in rows])
         return self._send(404, _page("404", "<p>없는 페이지</p>"))
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = urlsplit(self.path).path
         self.app.requests.append(f"POST {path}")
         if path == "/login":
@@ -322,7 +322,8 @@ const render = (list) => {
 fetch('/api/subscriptions').then(r => {
   if (!r.ok) {
     if (DISGUISE) { render([]); return; }
-    box.innerHTML = "<p data-testid='error-state' role='alert'>구독 목록을 불러오지 못했습니다 (HTTP " + r.status + ")</p>";
+    box.innerHTML = "<p data-testid='error-state' role='alert'>구독 목록을 불러오지 못했습니다 (HTTP "
+                    + r.status + ")</p>";
     return;
   }
   return r.json().then(render);
@@ -334,7 +335,8 @@ _CHAT_BODY = """<h2>채팅</h2><div id='thread' class='card'></div>
 _CHAT_JS = """
 const thread = document.getElementById('thread'); const seen = new Set();
 const add = (m) => { if (seen.has(m.id)) return; seen.add(m.id);
-  const d = document.createElement('div'); d.dataset.testid = 'message'; d.textContent = m.body; thread.appendChild(d); };
+  const d = document.createElement('div'); d.dataset.testid = 'message'; d.textContent = m.body;
+  thread.appendChild(d); };
 const poll = () => fetch('/api/messages').then(r => r.json()).then(l => l.forEach(add)).catch(() => {});
 poll(); setInterval(poll, 250);
 document.querySelector('[data-testid=message-send]').onclick = () => {
