@@ -199,7 +199,8 @@ def test_fail_puts_stop_the_bleed_first(smoke_run):
     actions = [m["action"] for m in payload["mitigations"]]
     assert actions[0] == "payments-kill-switch" and actions[-1] == "rollback", actions
     html = (result.folder / "smoke.html").read_text(encoding="utf-8")
-    top = html[html.index("opsbook-verdict") : html.index("opsbook-verdict") + 6000]
+    start = html.index("data-verdict=")
+    top = html[start : start + 6000]
     assert "지금 할 일" in top
     assert top.index("opsbook action payments-kill-switch") < top.index("즉시 롤백")
     assert html.index("지금 할 일") < html.index("T1 인증")

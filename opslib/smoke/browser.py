@@ -404,8 +404,9 @@ def _timeout(ctx: _CaseContext) -> float:
     return ctx.plan.step_timeout_s
 
 
-def _poll(ctx: _CaseContext, check: Callable[[], bool], timeout_s: float, since: float) -> bool:
-    """Wait for check() (every 100 ms); give up early when the page itself answered an HTTP error."""
+def _poll(ctx: _CaseContext, check: Callable[[], bool], timeout_s: float, since: float = 0.0) -> bool:
+    """Wait for check() (every 100 ms); give up at once when the page shown is an HTTP error page
+    (nothing will appear on it), e.g. the detail a click led to answered 500."""
     end = time.monotonic() + timeout_s
     while True:
         try:
@@ -414,7 +415,7 @@ def _poll(ctx: _CaseContext, check: Callable[[], bool], timeout_s: float, since:
         except Exception:
             pass  # the page navigated between two looks: look again
         doc = ctx.last_document
-        if doc is not None and doc.failed and doc.at.timestamp() >= since:
+        if doc is not None and doc.failed:
             return False
         if time.monotonic() >= end:
             return False
@@ -563,8 +564,9 @@ def op_roundtrip(ctx: _CaseContext, step: Step, sessions: _Sessions) -> str:
         raise StepFailed(f"{step.what}: 입력창이 보이지 않음 (no message input)")
     token = f"opsbook smoke {ctx.plan.run_tag}-{int(time.time() * 1000) % 100000}"
     box.first.fill(token, timeout=_timeout(ctx) * 1000)
-    # the second device must have its thread loaded before the message is sent
-    _settle(other, _timeout(ctx) * 1000)
+    # the second device must have its thread loaded before the message is sent (a chat keeps polling or
+    # holds a socket open: it never goes network-idle, so wait for the page, not for silence)
+    other.wait_for_load_state("load", timeout=_timeout(ctx) * 1000)
     critical = checks.get("smoke.realtime_latency").critical or 5.0
     t0 = time.monotonic()
     ctx.page.locator(str(step.arg("send"))).first.click(timeout=_timeout(ctx) * 1000)
