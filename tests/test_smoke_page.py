@@ -59,7 +59,7 @@ def smoke_run(app_db, tmp_path_factory, request):
                 "test_email": MAIN,
                 "peer_email": PEER,
                 "chromium_path": chromium,
-                "step_timeout_s": 3.0,
+                "step_timeout_s": 2.0,
                 "deploy_time": (datetime.now(UTC) - timedelta(minutes=6)).isoformat(),
                 "release": "web@2026.12.02-1",
                 **params,
