@@ -401,12 +401,13 @@ def plan(
         needed = {c.account for c in automated} | {
             str(s.arg("account")) for c in automated for s in c.steps if s.arg("account")
         }
-        for role in sorted(needed - {"none"}):
-            acc = accounts[role]
-            if not os.environ.get(acc.password_env):
+        for env in sorted({accounts[role].password_env for role in needed - {"none"}}):
+            if not os.environ.get(env):
+                whose = {v: k for k, v in ENV_PASSWORD.items()}[env]
                 raise ConfigError(
-                    f"${acc.password_env} is not set: the password of the {role} smoke account comes from the "
-                    "environment only (never a parameter or a file)"
+                    f"${env} is not set: the password of the smoke test account"
+                    f"{'' if whose == 'main' else f' ({whose})'} comes from the environment only "
+                    "(never a parameter or a file)"
                 )
     folder = Path(screenshots) if screenshots else _screenshot_folder()
     notes = []
