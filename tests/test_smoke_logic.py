@@ -239,3 +239,11 @@ def test_opsbook_run_refuses_bad_input_before_a_kernel_starts(monkeypatch, tmp_p
         )
     with pytest.raises(ConfigError, match="share_policy"):
         runner.prepare("smoke", {"share_policy": "sometimes"}, database_url=None, wi_id=None)
+
+
+def test_the_demo_does_not_pretend_to_smoke_test_a_database(capsys):
+    from opslib.cli import main
+
+    assert main(["demo", "--runbook", "smoke"]) == runner.ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "web app" in err and "Traceback" not in err
