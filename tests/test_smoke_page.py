@@ -23,7 +23,14 @@ from opslib.results import Outcome, Severity, Verdict
 
 PASSWORD = "Sm0ke-Tester!2931"
 PEER_PASSWORD = "Peer-Device!5517"
-ENV = {"OPSBOOK_SMOKE_PASSWORD": PASSWORD, "OPSBOOK_SMOKE_PEER_PASSWORD": PEER_PASSWORD}
+# The accounts come from the environment, as the README recommends: a `-p test_email` would be written
+# into the executed notebook's parameters cell (the bundle keeps what the page was asked).
+ENV = {
+    "OPSBOOK_SMOKE_PASSWORD": PASSWORD,
+    "OPSBOOK_SMOKE_PEER_PASSWORD": PEER_PASSWORD,
+    "OPSBOOK_SMOKE_EMAIL": "smoke.tester@example.com",
+    "OPSBOOK_SMOKE_PEER_EMAIL": "smoke.peer@example.com",
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +51,7 @@ def smoke_run(app_db, tmp_path_factory, request):
     from standin_app import serve
     from standin_app.data import MAIN, PEER
 
+    assert (ENV["OPSBOOK_SMOKE_EMAIL"], ENV["OPSBOOK_SMOKE_PEER_EMAIL"]) == (MAIN, PEER)
     chromium = chromium_path()
     done: dict[str, runner.RunResult] = {}
 
@@ -56,8 +64,6 @@ def smoke_run(app_db, tmp_path_factory, request):
         try:
             given = {
                 "base_url": app.base_url,
-                "test_email": MAIN,
-                "peer_email": PEER,
                 "chromium_path": chromium,
                 "step_timeout_s": 2.0,
                 "deploy_time": (datetime.now(UTC) - timedelta(minutes=6)).isoformat(),
