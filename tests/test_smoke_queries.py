@@ -63,4 +63,9 @@ def test_every_smoke_query_follows_its_window(volume, name):
     found = classify(name, plan)
     unexpected = set(found.seq_scanned) - SMALL_TABLES
     assert not unexpected, f"{name} scans {unexpected} whole ({found.plan_class})"
+    if name == "smoke.catalogue_counts":
+        # counting active campaigns reads the partial index funding_campaigns_active_idx (WHERE status =
+        # 'active') end to end: it holds the live campaigns only, not the table's history
+        assert found.plan_class in ("index", "full index scan: funding_campaigns"), found.plan_class
+        return
     assert not found.plan_class.startswith("full index scan"), found.plan_class
