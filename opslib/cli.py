@@ -336,6 +336,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     if args.runbook is not None and args.runbook not in RUNBOOKS:
         raise ConfigError(f"unknown runbook {args.runbook!r}: choose one of {', '.join(RUNBOOKS)}")
+    if args.runbook == "smoke":
+        raise ConfigError(
+            "the smoke page tests a running web app, not a seeded database: "
+            "opsbook run smoke -p base_url <app> -p test_email <account> (password in $OPSBOOK_SMOKE_PASSWORD)"
+        )
     if args.scenario is None:
         args.scenario = DEMO_SCENARIOS.get(args.runbook or "payments", "healthy")
     if args.scenario not in SCENARIOS:

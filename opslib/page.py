@@ -133,12 +133,23 @@ class Page:
         started = self._take_prefetched(fn, args, kwargs)
         result = started.future.result() if started is not None else self._run(fn, args, kwargs)
         self._time_step(fn, result, time.perf_counter() - t0, prefetched=started is not None)
+        return self.take(result)
+
+    def take(self, result: T) -> T:
+        """Record a step's result as measure() does: its findings, its mitigation(s) and exit state.
+
+        For steps that measure outside the database (a browser, a file given by a tester), so that no
+        read-only session is held open while they run.
+        """
         found = tuple(getattr(result, "findings", ()) or ())
         if found:
             self.record(found)
         mitigation = getattr(result, "mitigation", None)
         if isinstance(mitigation, Mitigation):
             self.mitigate(mitigation)
+        for each in getattr(result, "mitigations", ()) or ():  # several, in the order to do them
+            if isinstance(each, Mitigation):
+                self.mitigate(each)
         state = getattr(result, "exit_state", None)
         if isinstance(state, ExitState):
             self.exit_state(state.met, state.sentence)

@@ -221,6 +221,14 @@ def _validate_deploy(values: Mapping[str, Any]) -> None:
         raise ConfigError(f"parameter evidence_dir={folder!r}: no such folder")
 
 
+def _validate_smoke(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    from opslib.smoke.cases import validate
+
+    # the cases file, the manual results, the base URL, the accounts and their passwords' presence
+    validate(values)
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
     "cron": Runbook("cron", "§3-F", "크론/스케줄 잡 장애 (Cron)", _validate_cron),
@@ -230,6 +238,7 @@ RUNBOOKS: dict[str, Runbook] = {
     "admin": Runbook("admin", "§3-E", "관리자/운영툴 장애 (Admin/Ops)", _validate_admin),
     "rls-audit": Runbook("rls-audit", "§7", "RLS·권한 감사 (Live RLS and privilege audit)", _validate_rls_audit),
     "deploy": Runbook("deploy", "§2", "배포 후 관찰 (Post-Deploy, 30~60분)", _validate_deploy),
+    "smoke": Runbook("smoke", "§6", "스모크 테스트 Quick 7 (Smoke Test)", _validate_smoke),
 }
 
 

@@ -111,18 +111,21 @@ def secret_values(urls: list[str | None]) -> list[str]:
 
 
 EVIDENCE_DIR_ENV = "OPSBOOK_EVIDENCE_DIR"
+# The run's bundle folder, for a page that keeps files of its own there (the smoke page's screenshots).
+ENV_RUN_FOLDER = "OPSBOOK_RUN_FOLDER"
 
 
 @contextmanager
-def _kernel_environment(database_url: str | None, evidence_dir: Path | None = None):
+def _kernel_environment(database_url: str | None, run_folder: Path | None = None):
     """The kernel inherits this process's environment: the URL travels there, not in a cell."""
-    names = (db.ENV_URL, "JUPYTER_PLATFORM_DIRS", "PYDEVD_DISABLE_FILE_VALIDATION", EVIDENCE_DIR_ENV)
+    names = (db.ENV_URL, "JUPYTER_PLATFORM_DIRS", "PYDEVD_DISABLE_FILE_VALIDATION", EVIDENCE_DIR_ENV, ENV_RUN_FOLDER)
     saved = {k: os.environ.get(k) for k in names}
     if database_url:
         os.environ[db.ENV_URL] = database_url
-    if evidence_dir is not None:
-        # where this run's bundle is written: the deploy page looks for the smoke run beside it
-        os.environ[EVIDENCE_DIR_ENV] = str(evidence_dir.resolve())
+    if run_folder is not None:
+        os.environ[ENV_RUN_FOLDER] = str(run_folder.resolve())
+        # where every run's bundle is written: the deploy page looks for the smoke run beside its own
+        os.environ[EVIDENCE_DIR_ENV] = str(run_folder.parent.resolve())
     os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     try:
@@ -357,7 +360,7 @@ def _execute(
     def cell_started(cell: Any = None, **_: Any) -> None:
         live["cell"] = cell
 
-    with _kernel_environment(url, output.parent.parent):
+    with _kernel_environment(url, output.parent):
         try:
             papermill.execute_notebook(
                 str(rb.notebook),
