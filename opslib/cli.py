@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the alert board every N minutes: one line per run, every transition, optional Slack",
         description="Run the alert board (`opsbook run alerts`) every --interval minutes until stopped: one line "
         "per run, each metric crossing into WARN/P0 and back, every run's bundle kept. Ctrl-C or SIGTERM stops it "
-        f"(exit 130/143). With --notify-slack, a metric turning P0/P1 is posted to the incoming webhook in "
+        "(exit 130/143). With --notify-slack, a metric turning P0/P1 is posted to the incoming webhook in "
         "$OPSBOOK_SLACK_WEBHOOK_URL (never printed).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -386,9 +386,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         print(line, flush=True)
 
     every = f"{args.interval:g}분마다" if args.interval else "쉬지 않고"
-    emit(
-        f"watch: 알림 보드를 {every} 실행합니다 ({'최대 ' + str(args.count) + '회, ' if args.count else ''}Ctrl-C로 중지)"
-    )
+    most = f"최대 {args.count}회, " if args.count else ""
+    emit(f"watch: 알림 보드를 {every} 실행합니다 ({most}Ctrl-C로 중지)")
     return watch.loop(run_once, interval_s=interval_s, count=args.count, emit=emit, notify=notify)
 
 

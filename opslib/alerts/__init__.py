@@ -10,8 +10,8 @@ from typing import Any
 
 from opslib.alerts.board import Board, Metric, Row, assemble, domains, rows
 from opslib.alerts.decision import Decision, NextPage, Symptom, command, decide, symptom_named, symptoms
-from opslib.alerts.reused import Measured, auth_metrics, messaging_metrics, payments_metrics
 from opslib.alerts.infra import ColdStarts, StatementTimes, db_response_time, edge_cold_starts
+from opslib.alerts.reused import Measured, auth_metrics, messaging_metrics, payments_metrics
 from opslib.alerts.sentry import CrashFree, crash_free
 
 

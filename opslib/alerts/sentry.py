@@ -118,7 +118,7 @@ def fetch_api(window: Window, org: str, project: str, timeout: float = TIMEOUT_S
         url + urllib.parse.urlencode(query), headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 (http(s) base from the env)
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             data = json.loads(answer.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
         raise ConfigError(f"Sentry API answered HTTP {exc.code}") from None
