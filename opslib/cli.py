@@ -437,6 +437,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     expected = SCENARIOS[args.scenario].expected if drill_of == runbook else ()
     fired = {(f.check, f.subject) for f in result.findings if f.outcome.is_problem}
     missed = [e for e in expected if not any(c == e.check and (e.subject is None or s == e.subject) for c, s in fired)]
+    if runbook == "alerts" and drill_of != "healthy" and drill_of not in _board_pages(result.folder):
+        missed.append(SCENARIOS[args.scenario].expected[0])  # the board must send the engineer to the drill's page
     print(f"demo finished in {time.perf_counter() - t0:.1f} s")
     if result.verdict.value == "ERROR":
         return int(result.exit_code)
@@ -448,6 +450,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"notebooks/{runbook}.ipynb in JupyterLab (`.venv/bin/jupyter lab notebooks/{runbook}.ipynb`)."
     )
     return 0
+
+
+def _board_pages(folder: Path) -> list[str]:
+    """The pages the alert board's §0 decision named (result.json facts.decision)."""
+    import json
+
+    try:
+        facts = json.loads((folder / "result.json").read_text(encoding="utf-8")).get("facts") or {}
+    except (OSError, ValueError):
+        return []
+    return [p["page"] for p in (facts.get("decision") or {}).get("next_pages", []) if p.get("page")]
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

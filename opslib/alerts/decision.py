@@ -212,6 +212,6 @@ def sentence(worst: Severity | None, pages: list[NextPage]) -> str:
     if worst is None:
         return "§0: 열어야 할 페이지 없음: 측정한 지표가 모두 선 안쪽입니다 (no page to open; see NOT_EVALUATED rows)"
     first = pages[0]
-    where = f"{first.page} ({first.section})" if first.page else first.section
-    more = f" 외 {len(pages) - 1}곳" if len(pages) > 1 else ""
-    return f"§0: {worst.value} · 상황 업데이트 {worst.update_cadence} 주기 · 다음: {where}{more} → {first.command}"
+    where = f"{first.page} ({first.section}) → {first.command}" if first.page else first.command
+    more = f" (외 {len(pages) - 1}곳: 아래 표)" if len(pages) > 1 else ""
+    return f"§0: {worst.value} · 상황 업데이트 {worst.update_cadence} 주기 · 다음: {where}{more}"
