@@ -175,6 +175,8 @@ def decide(
         if not f.outcome.is_problem or f.severity is None or f.check == COVERAGE:
             continue
         page, elsewhere = _page_of(f, board)
+        if page is None and not elsewhere:
+            elsewhere = f"{f.title} ({f.section})"  # no page of its own: the finding itself says where to look
         key = page if page is not None else f"none:{elsewhere or f.check}"
         entry = by_page.setdefault(key, {"page": page, "next": elsewhere, "severity": f.severity, "reasons": []})
         if f.severity.rank < entry["severity"].rank:
