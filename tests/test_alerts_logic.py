@@ -462,3 +462,37 @@ def test_slack_notification_reaches_the_stub_and_never_says_the_url(stub):
     assert failure == "Slack answered HTTP 500" and "secret-path" not in failure
     failure = watch.notify_slack("http://127.0.0.1:9/services/the-secret-path-xyz", "x")
     assert failure is not None and "secret-path" not in failure and "127.0.0.1" not in failure
+
+
+# --- the board's own queries are window-bound ----------------------------------------------------
+
+
+def test_the_boards_queries_follow_their_window(contract_db):
+    """EXPLAIN on 60,000 drained invocations: the cold-start query reads its window through the index.
+    alerts.statement_times reads pg_stat_statements (bounded by pg_stat_statements.max), absent here."""
+    from opslib.explain import SMALL_TABLES, classify
+
+    with psycopg.connect(contract_db.admin, autocommit=True) as conn:
+        conn.execute(
+            'INSERT INTO logs.function_edge_logs (id, "timestamp", function_name, method, status_code, boot_time_ms)'
+            " SELECT gen_random_uuid(), now() - g * interval '2 seconds', 'scheduled-dispatcher', 'POST', 200,"
+            " CASE WHEN g % 20 = 0 THEN 500 END FROM generate_series(1, 60000) g"
+        )
+        conn.execute("ANALYZE logs.function_edge_logs")
+    cold = classify("alerts.edge_cold_starts", _plan(contract_db, "alerts.edge_cold_starts"))
+    assert cold.plan_class == "index" and "function_edge_logs" in cold.index_scanned, cold
+    catalogue = classify("alerts.statement_stats_extension", _plan(contract_db, "alerts.statement_stats_extension"))
+    assert not set(catalogue.seq_scanned) - SMALL_TABLES - {"pg_extension"}, catalogue
+
+
+def _plan(contract_db, name: str):
+    import sqlalchemy as sa
+
+    from opslib import queries
+    from opslib.explain import sample_parameters
+
+    with db.read_only(contract_db.reader, "alerts") as conn:
+        now = conn.execute(sa.text("SELECT now()")).scalar()
+        q = queries.get(name)
+        values = sample_parameters(q, now - timedelta(hours=1), now, {})
+        return conn.execute(sa.text("EXPLAIN (FORMAT JSON) " + q.sql), values).scalar()[0]
