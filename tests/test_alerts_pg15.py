@@ -66,6 +66,7 @@ def test_db_p95_from_pg_stat_statements_on_pg15() -> None:
         with (data / "postgresql.conf").open("a") as conf:
             conf.write("shared_preload_libraries = 'pg_stat_statements'\n")
         as_postgres(f"{BIN}/pg_ctl -D {data} -l {root}/log -w restart")
+        db.engine(reader).dispose()  # the pooled session died with the restart
         with psycopg.connect(admin, autocommit=True) as conn:
             for _ in range(100):
                 conn.execute("SELECT 1")

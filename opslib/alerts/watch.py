@@ -137,7 +137,7 @@ def transitions(before: Snapshot | None, after: Snapshot) -> list[Transition]:
             if now.problem:
                 out.append(Transition(key, now.label, None, now))
             continue
-        if now.problem != was.problem or (now.problem and now.status != was.status):
+        if now.problem != was.problem or (now.problem and (now.status, now.severity) != (was.status, was.severity)):
             out.append(Transition(key, now.label, was, now))
     return out
 
