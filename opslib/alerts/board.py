@@ -148,8 +148,9 @@ def board_table(metrics: Sequence[Metric]) -> pd.DataFrame:
         f = m.finding
         records.append(
             {
-                "도메인": m.row.domain,
-                "지표 (metric)": m.row.metric + (f" [{f.subject}]" if f.subject and f.subject != "all" else ""),
+                # one column: a narrow 도메인 column wrapped one syllable per line in the report
+                "도메인 · 지표 (metric)": f"{m.row.domain} · {m.row.metric}"
+                + (f" [{f.subject}]" if f.subject and f.subject != "all" else ""),
                 "상태 (status)": m.status,
                 "측정값 (value)": format_value(f.value, f.unit),
                 "경고 (warn)": warn,
