@@ -499,3 +499,14 @@ def _plan(contract_db, name: str):
         q = queries.get(name)
         values = sample_parameters(q, now - timedelta(hours=1), now, {})
         return conn.execute(sa.text("EXPLAIN (FORMAT JSON) " + q.sql), values).scalar()[0]
+
+
+def test_watch_refuses_bad_input_before_the_first_run(monkeypatch, capsys):
+    from opslib.cli import main
+    from opslib.runner import ExitCode
+
+    monkeypatch.delenv(watch.SLACK_ENV, raising=False)
+    assert main(["watch", "--notify-slack", "--count", "1"]) == ExitCode.USAGE
+    assert watch.SLACK_ENV in capsys.readouterr().err
+    assert main(["watch", "--interval", "-1"]) == ExitCode.USAGE
+    assert main(["watch", "-p", "symptom", "뭔가 이상함"]) == ExitCode.USAGE

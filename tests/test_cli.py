@@ -24,6 +24,7 @@ COMMANDS = [
     ["db", "seed"],
     ["db", "scenarios"],
     ["action"],
+    ["watch"],
 ]
 
 
