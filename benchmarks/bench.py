@@ -203,7 +203,7 @@ def paired(name: str, as_of: str, runs: int, out: Path, runbook: str = "payments
     )
     print(
         "     pairs (page/trivial): "
-        + ", ".join(f"{p:.2f}/{t:.2f}" for p, t in zip(times["payments"], times["trivial"], strict=True))
+        + ", ".join(f"{p:.2f}/{t:.2f}" for p, t in zip(times[runbook], times["trivial"], strict=True))
     )
     if steps:
         last = steps[-1]
