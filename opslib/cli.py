@@ -100,6 +100,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    watch = sub.add_parser(
+        "watch",
+        help="run the alert board every N minutes: one line per run, every transition, optional Slack",
+        description="Run the alert board (`opsbook run alerts`) every --interval minutes until stopped: one line "
+        "per run, each metric crossing into WARN/P0 and back, every run's bundle kept. Ctrl-C or SIGTERM stops it "
+        "(exit 130/143). With --notify-slack, a metric turning P0/P1 is posted to the incoming webhook in "
+        "$OPSBOOK_SLACK_WEBHOOK_URL (never printed).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    watch.add_argument("--interval", type=float, default=5.0, metavar="MIN", help="minutes between runs (default 5)")
+    watch.add_argument("--count", type=int, default=0, metavar="N", help="stop after N runs (default 0: until stopped)")
+    watch.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a board parameter (repeatable), e.g. -p window_minutes 15",
+    )
+    watch.add_argument("-f", "--parameters-file", metavar="YAML", help="board parameters from a YAML file")
+    watch.add_argument("--database-url", metavar="URL", help="PostgreSQL URL of the app database (read-only role)")
+    watch.add_argument("--out", default="evidence", metavar="DIR", help="where run folders are written")
+    watch.add_argument("--wi", metavar="WI-ID", help="work item id the next page's command carries")
+    watch.add_argument("--cell-timeout", type=int, default=300, metavar="S", help="stop a cell after S seconds")
+    watch.add_argument(
+        "--notify-slack",
+        action="store_true",
+        help="opt-in: post metrics turning P0/P1 to the Slack incoming webhook in $OPSBOOK_SLACK_WEBHOOK_URL",
+    )
+
     demo = sub.add_parser(
         "demo",
         help="start the embedded database, seed it with an incident, run the payments page",
@@ -277,6 +309,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
             "verify": _cmd_verify,
             "db": _cmd_db,
             "action": _cmd_action,
+            "watch": _cmd_watch,
         }[args.command]
         return int(handler(args))
     except ConfigError as exc:
@@ -319,6 +352,50 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # the run finished and its bundle is sealed: its exit code still stands
         _quiet_stdout()
     return int(result.exit_code)
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    from opslib import runbooks, runner
+    from opslib.alerts import watch
+    from opslib.errors import ConfigError
+
+    interval_s = watch.check_interval(args.interval)
+    if args.count < 0:
+        raise ConfigError("--count must be 0 (until stopped) or a positive number of runs")
+    given: dict[str, object] = {}
+    if args.parameters_file:
+        given.update(runbooks.load_parameter_file(args.parameters_file))
+    for name, value in args.parameter:
+        given[name] = value
+    runner.prepare("alerts", given, database_url=args.database_url, wi_id=args.wi)  # bad input: refused now
+    notify = None
+    if args.notify_slack:
+        url = watch.slack_url()
+        if url is None:
+            raise ConfigError(
+                f"--notify-slack needs ${watch.SLACK_ENV} (a Slack incoming-webhook URL) in the environment"
+            )
+
+        def notify(text: str) -> str | None:
+            return watch.notify_slack(url, text)
+
+    def run_once() -> runner.RunResult:
+        return runner.run(
+            "alerts",
+            given,
+            database_url=args.database_url,
+            out_dir=Path(args.out),
+            wi_id=args.wi,
+            cell_timeout=args.cell_timeout,
+        )
+
+    def emit(line: str) -> None:
+        print(line, flush=True)
+
+    every = f"{args.interval:g}분마다" if args.interval else "쉬지 않고"
+    most = f"최대 {args.count}회, " if args.count else ""
+    emit(f"watch: 알림 보드를 {every} 실행합니다 ({most}Ctrl-C로 중지)")
+    return watch.loop(run_once, interval_s=interval_s, count=args.count, emit=emit, notify=notify)
 
 
 # The drill `opsbook demo --runbook <id>` shows when no --scenario is given.
@@ -372,6 +449,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     expected = SCENARIOS[args.scenario].expected if drill_of == runbook else ()
     fired = {(f.check, f.subject) for f in result.findings if f.outcome.is_problem}
     missed = [e for e in expected if not any(c == e.check and (e.subject is None or s == e.subject) for c, s in fired)]
+    if runbook == "alerts" and drill_of != "healthy" and drill_of not in _board_pages(result.folder):
+        missed.append(SCENARIOS[args.scenario].expected[0])  # the board must send the engineer to the drill's page
     print(f"demo finished in {time.perf_counter() - t0:.1f} s")
     if result.verdict.value == "ERROR":
         return int(result.exit_code)
@@ -383,6 +462,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"notebooks/{runbook}.ipynb in JupyterLab (`.venv/bin/jupyter lab notebooks/{runbook}.ipynb`)."
     )
     return 0
+
+
+def _board_pages(folder: Path) -> list[str]:
+    """The pages the alert board's §0 decision named (result.json facts.decision)."""
+    import json
+
+    try:
+        facts = json.loads((folder / "result.json").read_text(encoding="utf-8")).get("facts") or {}
+    except (OSError, ValueError):
+        return []
+    return [p["page"] for p in (facts.get("decision") or {}).get("next_pages", []) if p.get("page")]
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

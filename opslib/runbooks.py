@@ -229,6 +229,26 @@ def _validate_smoke(values: Mapping[str, Any]) -> None:
     validate(values)
 
 
+def _validate_alerts(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    from opslib.alerts.decision import symptom_named
+    from opslib.alerts.sentry import TOKEN_ENV, load_export
+
+    symptom_named(str(values.get("symptom", "") or ""))
+    export = str(values.get("sentry_sessions_file", "") or "")
+    if export:
+        if not Path(export).is_file():
+            raise ConfigError(f"parameter sentry_sessions_file={export!r}: no such file")
+        load_export(export)  # an unreadable export is a bad parameter, refused before the page starts
+    if values.get("sentry_api"):
+        if export:
+            raise ConfigError("give sentry_sessions_file or sentry_api, not both")
+        if not str(values.get("sentry_org", "") or "").strip():
+            raise ConfigError("parameter sentry_api needs sentry_org (the Sentry organization slug)")
+        if not os.environ.get(TOKEN_ENV):
+            raise ConfigError(f"parameter sentry_api needs ${TOKEN_ENV} in the environment (never a parameter)")
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
     "cron": Runbook("cron", "§3-F", "크론/스케줄 잡 장애 (Cron)", _validate_cron),
@@ -239,6 +259,9 @@ RUNBOOKS: dict[str, Runbook] = {
     "rls-audit": Runbook("rls-audit", "§7", "RLS·권한 감사 (Live RLS and privilege audit)", _validate_rls_audit),
     "deploy": Runbook("deploy", "§2", "배포 후 관찰 (Post-Deploy, 30~60분)", _validate_deploy),
     "smoke": Runbook("smoke", "§6", "스모크 테스트 Quick 7 (Smoke Test)", _validate_smoke),
+    "alerts": Runbook(
+        "alerts", "§4-E · §0", "알림 보드 (Alert board: what broke, how bad, which page)", _validate_alerts
+    ),
 }
 
 

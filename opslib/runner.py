@@ -86,6 +86,7 @@ SECRET_ENV_HINTS = (
     "CRON_SECRET",
     "TOSS_SECRET_KEY",
     "SUPABASE_ANON_KEY",  # §3-B probe: public by design, still never written to evidence
+    "OPSBOOK_SLACK_WEBHOOK_URL",  # opsbook watch: the incoming-webhook URL is its own secret
 )
 
 

@@ -29,6 +29,7 @@ COMMANDS = [
     ["lint-migrations"],
     ["check-branch"],
     ["check-pr"],
+    ["watch"],
 ]
 
 

@@ -161,3 +161,6 @@ GRANT UPDATE (public, updated_at) ON storage.buckets TO opsbook_actor;
 -- admin actions (§3-E): admin-role-restore changes one profile's role and status, nothing else
 -- of it; admin-publish-block reuses the feature_flags grants above (enabled, metadata).
 GRANT UPDATE (role, status) ON public.user_profiles TO opsbook_actor;
+-- alerts (reader): the board's DB P95 reads pg_stat_statements (the extension grants SELECT on its
+-- views to PUBLIC), which Supabase creates in schema extensions: the reader may look into it.
+GRANT USAGE ON SCHEMA extensions TO opsbook_reader;
