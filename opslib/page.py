@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
@@ -114,6 +115,10 @@ class Page:
     # the page itself (Page.mitigate, Page.exit_state).
     mitigations: list[Mitigation] = field(default_factory=list)
     exit: ExitState | None = None
+    # What the incident page (§1) reads back from every run of a WI (result.json "incident"): the
+    # earliest bad bucket a step measured (`first_bad_at` on a step's result) and the affected
+    # items keyed so that two pages' counts of one order add up once (`affected_keys`, opslib.affected).
+    incident: dict[str, Any] = field(default_factory=dict)
     # Per step: its wall time in the kernel and its queries' times, for result.json.
     steps: list[dict[str, Any]] = field(default_factory=list)
     # The first sentences a reader needs before the findings (the run's real cause, "nothing to judge").
@@ -141,8 +146,24 @@ class Page:
             self.mitigate(mitigation)
         state = getattr(result, "exit_state", None)
         if isinstance(state, ExitState):
-            self.exit_state(state.met, state.sentence)
+            self.exit_state(state.met, state.sentence, state.since, state.hold_minutes)
+        self._note_incident(fn, result)
         return result
+
+    def _note_incident(self, fn: Callable[..., Any], result: Any) -> None:
+        from opslib import affected
+
+        first = getattr(result, "first_bad_at", None)
+        if isinstance(first, datetime):
+            at = timewindow.iso_utc(first)
+            if at < self.incident.get("first_bad_at", "9999"):  # ISO UTC strings sort as times
+                self.incident["first_bad_at"] = at
+                self.incident["first_bad_step"] = getattr(fn, "__name__", "?")
+        keys = getattr(result, "affected_keys", None)
+        if isinstance(keys, affected.Affected):
+            self.incident["affected"] = affected.merge(
+                affected.Affected.from_json(self.incident.get("affected") or {}), keys
+            ).to_json()
 
     def _time_step(self, fn: Callable[..., Any], result: Any, waited: float, *, prefetched: bool) -> None:
         queries = [
@@ -165,9 +186,12 @@ class Page:
         """Declare a mitigation the verdict banner lists under "what to do now" (once per action)."""
         self.mitigations = [m for m in self.mitigations if m.action != mitigation.action] + [mitigation]
 
-    def exit_state(self, met: bool | None, sentence: str) -> None:
-        """Declare the exit condition's state (None: could not judge) for the verdict banner."""
-        self.exit = ExitState(met, sentence)
+    def exit_state(
+        self, met: bool | None, sentence: str, since: datetime | None = None, hold_minutes: int | None = None
+    ) -> None:
+        """Declare the exit condition's state (None: could not judge) for the verdict banner; since:
+        when it began to hold without a break (the incident page's timeline reads it)."""
+        self.exit = ExitState(met, sentence, since, hold_minutes)
 
     def prefetch(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Start a step's reads now, in a background thread with its own read-only session.
@@ -250,6 +274,7 @@ class Page:
             "facts": self.facts,
             "mitigations": [m.to_json() for m in self.mitigations],
             "exit_state": self.exit.to_json() if self.exit else None,
+            "incident": self.incident,
             "cause_groups": [
                 {"cause": g.cause, "items": g.items, "checks": sorted({f.key for f in g.findings})}
                 for g in group_by_cause(self.findings)[0]

@@ -578,7 +578,8 @@ def _write_bundle(
         # where the time went: the page's steps (SQL query by query) and charts, and the HTML report
         "timings": {**(reported.get("timings") or {}), "html_s": html_s},
         # what the top of the report says: mitigations to run, the exit state, causes counted once
-        **{k: reported[k] for k in ("mitigations", "exit_state", "cause_groups") if k in reported},
+        # and what the incident page (§1) collects: first bad bucket, affected items keyed once
+        **{k: reported[k] for k in ("mitigations", "exit_state", "cause_groups", "incident") if k in reported},
     }
     evidence.write_json(folder / evidence.RESULT, payload)
     secrets = secret_values([url, os.environ.get(db.ENV_ACTION_URL)])
