@@ -82,7 +82,7 @@ def test_the_actions_carrying_the_wi_are_read_back_and_no_other(contract_db):
         found = incident.actions(conn, "WI-42", start, datetime.now(UTC) + timedelta(minutes=1))
     assert found.findings == ()
     rows = found.executed.to_dict("records")
-    assert [(r["action"], r["target_id"]) for r in rows][0] == ("kill_switch.toggle", "payments.purchase")
+    assert (rows[0]["action"], rows[0]["target_id"]) == ("kill_switch.toggle", "payments.purchase")
     assert len(rows) == 2 and rows[1]["target_type"] == "banner"
     assert rows[0]["changed"] == "enabled: true → false"
     assert rows[0]["id"] == pulled.audit_rows[0]["id"]
