@@ -17,6 +17,6 @@ SELECT a.id, a.created_at, a.action, a.target_type, a.target_id, a.admin_id, a.r
 FROM public.admin_audit_log a
 WHERE a.created_at >= :since AND a.created_at < :until
   AND (strpos(' · ' || coalesce(a.reason, '') || ' · ', ' · WI ' || :wi_id || ' · ') > 0
-       OR a.after #>> '{metadata,opsbook,wi_id}' = :wi_id
-       OR a.after #>> '{opsbook,wi_id}' = :wi_id)
+       OR a.after -> 'metadata' -> 'opsbook' ->> 'wi_id' = :wi_id
+       OR a.after -> 'opsbook' ->> 'wi_id' = :wi_id)
 ORDER BY a.created_at, a.id
