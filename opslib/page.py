@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
@@ -114,6 +115,10 @@ class Page:
     # the page itself (Page.mitigate, Page.exit_state).
     mitigations: list[Mitigation] = field(default_factory=list)
     exit: ExitState | None = None
+    # What the incident page (§1) reads back from every run of a WI (result.json "incident"): the
+    # earliest bad bucket a step measured (`first_bad_at` on a step's result) and the affected
+    # items keyed so that two pages' counts of one order add up once (`affected_keys`, opslib.affected).
+    incident: dict[str, Any] = field(default_factory=dict)
     # Per step: its wall time in the kernel and its queries' times, for result.json.
     steps: list[dict[str, Any]] = field(default_factory=list)
     # The first sentences a reader needs before the findings (the run's real cause, "nothing to judge").
@@ -133,9 +138,9 @@ class Page:
         started = self._take_prefetched(fn, args, kwargs)
         result = started.future.result() if started is not None else self._run(fn, args, kwargs)
         self._time_step(fn, result, time.perf_counter() - t0, prefetched=started is not None)
-        return self.take(result)
+        return self.take(result, step=getattr(fn, "__name__", None))
 
-    def take(self, result: T) -> T:
+    def take(self, result: T, step: str | None = None) -> T:
         """Record a step's result as measure() does: its findings, its mitigation(s) and exit state.
 
         For steps that measure outside the database (a browser, a file given by a tester), so that no
@@ -152,12 +157,28 @@ class Page:
                 self.mitigate(each)
         state = getattr(result, "exit_state", None)
         if isinstance(state, ExitState):
-            self.exit_state(state.met, state.sentence)
+            self.exit_state(state.met, state.sentence, state.since, state.hold_minutes)
         # a one-line answer for the top of the report (e.g. the RLS audit's "RLS 23/24 tables")
         headline = getattr(result, "headline", None)
         if isinstance(headline, str) and headline and headline not in self.headline:
             self.headline.append(headline)
+        self._note_incident(step or type(result).__name__, result)
         return result
+
+    def _note_incident(self, step: str, result: Any) -> None:
+        from opslib import affected
+
+        first = getattr(result, "first_bad_at", None)
+        if isinstance(first, datetime):
+            at = timewindow.iso_utc(first)
+            if at < self.incident.get("first_bad_at", "9999"):  # ISO UTC strings sort as times
+                self.incident["first_bad_at"] = at
+                self.incident["first_bad_step"] = step
+        keys = getattr(result, "affected_keys", None)
+        if isinstance(keys, affected.Affected):
+            self.incident["affected"] = affected.merge(
+                affected.Affected.from_json(self.incident.get("affected") or {}), keys
+            ).to_json()
 
     def _time_step(self, fn: Callable[..., Any], result: Any, waited: float, *, prefetched: bool) -> None:
         queries = [
@@ -180,9 +201,12 @@ class Page:
         """Declare a mitigation the verdict banner lists under "what to do now" (once per action)."""
         self.mitigations = [m for m in self.mitigations if m.action != mitigation.action] + [mitigation]
 
-    def exit_state(self, met: bool | None, sentence: str) -> None:
-        """Declare the exit condition's state (None: could not judge) for the verdict banner."""
-        self.exit = ExitState(met, sentence)
+    def exit_state(
+        self, met: bool | None, sentence: str, since: datetime | None = None, hold_minutes: int | None = None
+    ) -> None:
+        """Declare the exit condition's state (None: could not judge) for the verdict banner; since:
+        when it began to hold without a break (the incident page's timeline reads it)."""
+        self.exit = ExitState(met, sentence, since, hold_minutes)
 
     def prefetch(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Start a step's reads now, in a background thread with its own read-only session.
@@ -265,6 +289,7 @@ class Page:
             "facts": self.facts,
             "mitigations": [m.to_json() for m in self.mitigations],
             "exit_state": self.exit.to_json() if self.exit else None,
+            "incident": self.incident,
             "cause_groups": [
                 {"cause": g.cause, "items": g.items, "checks": sorted({f.key for f in g.findings})}
                 for g in group_by_cause(self.findings)[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 # Custom MIME types a page displays; the runner reads them back from the executed notebook.
@@ -176,9 +177,13 @@ class ExitState:
 
     met: bool | None
     sentence: str
+    # when the condition began to hold without a break (the incident page's "복구 확인" time)
+    since: datetime | None = None
+    hold_minutes: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"met": self.met, "sentence": self.sentence}
+        since = self.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.since else None
+        return {"met": self.met, "sentence": self.sentence, "since": since, "hold_minutes": self.hold_minutes}
 
 
 @dataclass(frozen=True)

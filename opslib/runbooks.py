@@ -42,6 +42,12 @@ class Runbook:
     section: str
     title: str
     validate: Callable[[Mapping[str, Any]], None]
+    # Parameters holding people's names (the incident's roles): they reach the page's own output
+    # (the post-mortem) only; result.json and the executed notebook keep them masked.
+    personal: frozenset[str] = frozenset()
+    # Parameters naming a file or folder: made absolute against the caller's working directory
+    # (the kernel runs in notebooks/, where a relative path would point elsewhere).
+    paths: frozenset[str] = frozenset()
 
     @property
     def notebook(self) -> Path:
@@ -249,6 +255,34 @@ def _validate_alerts(values: Mapping[str, Any]) -> None:
             raise ConfigError(f"parameter sentry_api needs ${TOKEN_ENV} in the environment (never a parameter)")
 
 
+def _validate_incident(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    import re
+
+    wi = str(values.get("wi_id", "") or "")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", wi):
+        raise ConfigError(
+            "parameter wi_id must name the work item (letters, digits, - and _, e.g. WI-042): "
+            "the incident page collects the runs made with --wi <that id>"
+        )
+    folder = Path(str(values.get("evidence_dir", "") or ""))
+    if not str(values.get("evidence_dir", "") or "").strip() or not folder.is_dir():
+        raise ConfigError(f"parameter evidence_dir={str(folder)!r} must be the folder the WI's runs wrote to (--out)")
+    sev = str(values.get("severity", "") or "")
+    if sev not in ("", "P0", "P1", "P2", "P3"):
+        raise ConfigError(f"parameter severity={sev!r} must be P0, P1, P2, P3 or empty (computed from the evidence)")
+    declared = closed = None
+    if values.get("declared_at"):
+        declared = timewindow.parse_instant(str(values["declared_at"]), name="declared_at")
+    if values.get("closed_at"):
+        closed = timewindow.parse_instant(str(values["closed_at"]), name="closed_at")
+    if declared and closed and closed < declared:
+        raise ConfigError("parameter closed_at is before declared_at")
+    for t in str(values.get("update_times", "") or "").split(","):
+        if t.strip():
+            timewindow.parse_instant(t, name="update_times")
+
+
 RUNBOOKS: dict[str, Runbook] = {
     "payments": Runbook("payments", "§3-A", "결제 장애 (Payments)", _validate_payments),
     "cron": Runbook("cron", "§3-F", "크론/스케줄 잡 장애 (Cron)", _validate_cron),
@@ -261,6 +295,14 @@ RUNBOOKS: dict[str, Runbook] = {
     "smoke": Runbook("smoke", "§6", "스모크 테스트 Quick 7 (Smoke Test)", _validate_smoke),
     "alerts": Runbook(
         "alerts", "§4-E · §0", "알림 보드 (Alert board: what broke, how bad, which page)", _validate_alerts
+    ),
+    "incident": Runbook(
+        "incident",
+        "§1",
+        "인시던트 공통 절차 (Incident: seven steps and post-mortem)",
+        _validate_incident,
+        personal=frozenset({"ic_name", "ops_name", "comms_name", "scribe_name"}),
+        paths=frozenset({"evidence_dir", "postmortem_path"}),
     ),
 }
 
@@ -313,6 +355,9 @@ def resolve_parameters(rb: Runbook, given: Mapping[str, Any]) -> dict[str, Any]:
     values = {name: spec.default for name, spec in specs.items()}
     for name, raw in given.items():
         values[name] = coerce(specs[name], raw)
+    for name in rb.paths & set(values):
+        if values[name]:
+            values[name] = str(Path(str(values[name])).expanduser().resolve())
     rb.validate(values)
     return values
 

@@ -550,6 +550,8 @@ def _write_bundle(
     html_s: float | None = None
     if output.is_file():
         nb = nbformat.read(output, as_version=4)
+        if rb.personal and _mask_personal(nb, rb.personal):
+            evidence.write_atomically(output, nbformat.writes(nb))
         collected = evidence.collect(nb)
         try:
             html_t0 = time.perf_counter()
@@ -575,7 +577,7 @@ def _write_bundle(
         "seconds": round(time.perf_counter() - t0, 3),
         # the kernel's own figure when the page finished; else the largest reaped child's
         "kernel_peak_rss_mib": reported.get("kernel_peak_rss_mib") or kernel_peak_mib,
-        "parameters": redact_parameters(values),
+        "parameters": {k: (PERSONAL if k in rb.personal and v else v) for k, v in redact_parameters(values).items()},
         "environment": reported.get("environment") or values.get("environment"),  # the page's label
         "wi_id": values.get("wi_id") or None,
         "database": database,
@@ -589,7 +591,8 @@ def _write_bundle(
         # where the time went: the page's steps (SQL query by query) and charts, and the HTML report
         "timings": {**(reported.get("timings") or {}), "html_s": html_s},
         # what the top of the report says: mitigations to run, the exit state, causes counted once
-        **{k: reported[k] for k in ("mitigations", "exit_state", "cause_groups") if k in reported},
+        # and what the incident page (§1) collects: first bad bucket, affected items keyed once
+        **{k: reported[k] for k in ("mitigations", "exit_state", "cause_groups", "incident") if k in reported},
     }
     evidence.write_json(folder / evidence.RESULT, payload)
     secrets = secret_values([url, os.environ.get(db.ENV_ACTION_URL)])
@@ -611,6 +614,29 @@ def _write_bundle(
     else:
         code = ExitCode.for_verdict(verdict)
     return RunResult(folder, verdict, findings, error, code, payload["seconds"], tuple(payload["headline"]))
+
+
+PERSONAL = "***personal: in the post-mortem only***"
+
+
+def _mask_personal(nb: Any, names: frozenset[str]) -> bool:
+    """The injected parameters (cell and papermill metadata) without the values of personal parameters."""
+    import re
+
+    changed = False
+    recorded = nb.metadata.get("papermill", {}).get("parameters", {})
+    for name in names & set(recorded):
+        if recorded[name]:
+            recorded[name] = PERSONAL
+            changed = True
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            for name in names:
+                masked = re.sub(rf"(?m)^{re.escape(name)} = (?!\"\")(.*)$", f"{name} = {PERSONAL!r}", cell.source)
+                if masked != cell.source:
+                    cell.source = masked
+                    changed = True
+    return changed
 
 
 def _window_of(values: Mapping[str, Any]) -> dict[str, str] | None:

@@ -143,7 +143,7 @@ def seeded():
     """
     from opslib.seed.runner import inject
 
-    baseline: list[tuple[ContractDB, object]] = []
+    baseline = _BASELINE
 
     def get(scenario: str) -> SeededDB:
         if scenario not in _SEEDED:
@@ -177,6 +177,32 @@ def _shared_baseline() -> tuple[ContractDB, object]:
         made = (template, seed_baseline(template.admin, scale=1, as_of=_AS_OF))
         stored.write_bytes(pickle.dumps(made))
         return made
+
+
+_BASELINE: list[tuple[ContractDB, object]] = []
+
+
+@pytest.fixture(scope="module")
+def own_drill(seeded):
+    """own_drill(scenario) -> SeededDB: a private copy of the drill, for a test that writes to it
+    (an action, a recovery). Cloned from the untouched baseline template and injected anew, so the
+    shared drills stay as seeded and no other session's connection blocks the copy; dropped after."""
+    from opslib.seed.runner import inject
+
+    made: list[ContractDB] = []
+
+    def get(scenario: str) -> SeededDB:
+        seeded("healthy")  # the baseline template exists from here on
+        template, base = _BASELINE[0]
+        db = ContractDB(f"w_{scenario[:20]}_{uuid.uuid4().hex[:8]}")
+        _clone(template, db)
+        made.append(db)
+        report = inject(db.admin, base, scenario)  # type: ignore[arg-type]
+        return SeededDB(db, scenario, report.as_of)
+
+    yield get
+    for db in made:
+        _drop(db)
 
 
 def _clone(template: ContractDB, target: ContractDB) -> None:

@@ -168,4 +168,4 @@ def test_a_page_that_stopped_still_opens_with_an_error_banner():
 
 def test_exit_state_is_declared_by_the_step_result():
     state = ExitState(None, "판정 불가")
-    assert state.to_json() == {"met": None, "sentence": "판정 불가"}
+    assert state.to_json() == {"met": None, "sentence": "판정 불가", "since": None, "hold_minutes": None}

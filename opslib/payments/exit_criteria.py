@@ -180,7 +180,16 @@ class ExitCondition:
     @property
     def exit_state(self) -> ExitState:
         """For the verdict banner (Page.measure reads it); None when a condition could not be measured."""
-        return ExitState(None if self.findings else self.met, self.sentence)
+        since = self.met_since if self.met else None
+        return ExitState(None if self.findings else self.met, self.sentence, since, self.hold_minutes)
+
+    @property
+    def first_bad_at(self) -> datetime | None:
+        """The earliest 5-minute bucket that failed a condition (the incident page's first detection)."""
+        if self.buckets.empty:
+            return None
+        bad = self.buckets.loc[~self.buckets["good"].astype(bool), "bucket_start"]
+        return None if bad.empty else pd.Timestamp(bad.min()).to_pydatetime()
 
 
 # --- pure evaluation -------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from opslib import checks
+from opslib.affected import Affected, from_rows
 from opslib.display import for_display
 from opslib.fetch import QueryTiming, fetch, timings
 from opslib.measures import pct, total
@@ -78,6 +79,7 @@ class Impact:
     excluded: tuple[Cause, ...]  # causes listed but left out of the headline (ordinary PG declines)
     findings: tuple[Finding, ...]  # ERROR only: a cause that could not be measured
     timings: tuple[QueryTiming, ...]
+    affected_keys: Affected | None = None  # the counted orders and users, keyed for the incident page (§1)
 
 
 # --- pure aggregation ------------------------------------------------------------------
@@ -294,4 +296,5 @@ def impact(conn: Connection, window: Window, grace_minutes: int = 5) -> Impact:
         excluded=excluded,
         findings=tuple(findings),
         timings=timings(pending, uncredited, doubles, failed, stages, recon, delayed),
+        affected_keys=from_rows(counted.to_dict("records")),
     )
