@@ -796,6 +796,31 @@ def test_impact_counts_users_orders_money_and_dt(filled):
     assert "영향 사용자 **5명**" in imp.markdown
 
 
+def test_steps_started_together_share_their_identical_queries(filled):
+    """impact asks what funnel and the window's reconciliation asked: prefetched together, each
+    question is run once and both steps get the same answer; a step measured again runs anew."""
+    from opslib import page
+
+    book = page.Page("payments", "demo", filled.window, filled.reader)
+    book.prefetch(payments.funnel, filled.window)
+    book.prefetch(payments.reconcile, filled.window)
+    book.prefetch(payments.impact, filled.window)
+    steps = [book.measure(payments.funnel, filled.window), book.measure(payments.reconcile, filled.window)]
+    shared = book.measure(payments.impact, filled.window)
+    with db.read_only(filled.reader, "payments") as conn:
+        alone = payments.impact(conn, filled.window)
+    assert shared.markdown == alone.markdown and shared.totals == alone.totals
+    assert shared.by_cause.equals(alone.by_cause)
+    # each of impact's queries that funnel or reconcile also ran was measured once, by one of them
+    runs: dict[str, list[float]] = {}
+    for t in [t for s in (*steps, shared) for t in s.timings]:
+        runs.setdefault(t.name, []).append(t.seconds)
+    for name in ("payments.pg_paid_db_pending", "payments.ledger_uncredited", "payments.recon_items"):
+        assert len(runs[name]) == 2 and sorted(runs[name])[0] == 0.0 < sorted(runs[name])[1], (name, runs[name])
+    again = book.measure(payments.impact, filled.window)  # not prefetched: measured anew
+    assert all(t.seconds > 0 for t in again.timings)
+
+
 def test_a_failing_query_is_an_error_finding_and_the_page_goes_on(filled):
     """A role that cannot read logs.*: that check is ERROR, the queries after it still answer."""
     with psycopg.connect(filled.admin, autocommit=True) as conn:
