@@ -96,6 +96,14 @@ def warm_up() -> None:
 
     fig = Figure(figsize=(1, 1), dpi=20)
     fig.text(0.1, 0.5, label("한글", "Aa"))
+    # and what every first chart met once: a KST time axis, lines, bars, a legend, the title font
+    ax = fig.add_subplot()
+    times = _kst(pd.Series(pd.to_datetime(["2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z"])))
+    ax.plot(times, [1, 2], marker="o", label="a")
+    ax.bar(times, [1, 2], width=0.001, label="b")
+    ax.set_title(label("한글", "Aa"))
+    _time_axis(ax)
+    _legend(ax)
     fig.savefig(io.BytesIO(), format="png")
 
 
