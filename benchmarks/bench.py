@@ -6,6 +6,8 @@
     python benchmarks/bench.py --skip-big --skip-s1 --paired-only   # issue 8's speed targets only
     python benchmarks/bench.py --skip-big --skip-s1 --skip-long --paired-only --pages auth,cron   # chosen pages
     python benchmarks/bench.py --lint-only     # `opsbook lint-migrations` over 600 files vs pglast.parse_sql alone
+    OPSBOOK_BENCH_HOME=<home kept by --keep> python benchmarks/bench.py --skip-big --skip-s1 --paired-only \
+        --baseline <checkout of main>   # same databases again; before/after in one paired rotation
 
 Every page (--pages, default all) is measured the same way at the demo scale: alternately with its
 trivial twin (its own parameters cell, open_page and finish, through the same runner), so the
@@ -39,7 +41,10 @@ import tempfile
 import time
 from pathlib import Path
 
-HOME = Path(tempfile.mkdtemp(prefix="opsbook-bench-"))
+# OPSBOOK_BENCH_HOME: a home kept by an earlier --keep run; its seeded databases are measured
+# again instead of seeding anew (a scale-10 seed costs minutes), and it is kept afterwards.
+REUSED = os.environ.get("OPSBOOK_BENCH_HOME")
+HOME = Path(REUSED) if REUSED else Path(tempfile.mkdtemp(prefix="opsbook-bench-"))
 os.environ["OPSBOOK_HOME"] = str(HOME)
 os.environ.pop("OPSBOOK_DATABASE_URL", None)
 
@@ -50,6 +55,15 @@ OPSBOOK = [sys.executable, "-m", "opslib.cli"]
 
 
 def seed_db(name: str, scale: int, scenario: str, days: int | None = None) -> tuple[str, object]:
+    if REUSED and embedded.database_exists(name):
+        import types
+
+        import sqlalchemy as sa
+
+        with db.read_only(embedded.url(name), "bench") as conn:
+            as_of = conn.execute(sa.text("SELECT max(as_of) FROM opsbook_demo.seed_runs")).scalar()
+        print(f"\n## {name}: reused from {HOME} (seeded earlier; as_of {as_of.isoformat()})")
+        return name, types.SimpleNamespace(as_of=as_of)
     embedded.create_contract_database(name, replace=True)
     t0 = time.perf_counter()
     report = seed(embedded.libpq_url(name), scale=scale, scenario=scenario, days=days)
@@ -174,21 +188,40 @@ def notebooks_with_trivial(folder: Path, runbook: str = "payments") -> Path:
     return folder
 
 
-def paired(name: str, as_of: str, runs: int, out: Path, runbook: str = "payments") -> dict[str, float]:
-    """Trivial page and the page, alternately (so drift hits both alike): the page's own cost."""
+def paired(
+    name: str, as_of: str, runs: int, out: Path, runbook: str = "payments", baseline: str | None = None
+) -> dict[str, float]:
+    """Trivial page and the page, alternately (so drift hits both alike): the page's own cost.
+
+    With baseline (another source tree, e.g. a checkout of main), the page from that tree runs
+    in the same rotation, so before and after are each a paired difference against the same floor.
+    """
     cpu = cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
     env = {**os.environ, "OPSBOOK_NOTEBOOKS": str(notebooks_with_trivial(HOME / f"notebooks-{runbook}", runbook))}
     times: dict[str, list[float]] = {"trivial": [], runbook: []}
+    order = ["trivial", runbook]
+    if baseline:
+        times["baseline"] = []
+        order.append("baseline")
     steps: list[dict] = []
     for i in range(runs):
-        for which in ("trivial", runbook) if i % 2 == 0 else (runbook, "trivial"):
+        for which in order[i % len(order) :] + order[: i % len(order)]:
             t0 = time.perf_counter()
             proc = subprocess.run(
-                [sys.executable, "-c", DRIVER, which, reader, as_of, str(out), runbook],
+                [
+                    sys.executable,
+                    "-c",
+                    DRIVER,
+                    "trivial" if which == "trivial" else runbook,
+                    reader,
+                    as_of,
+                    str(out),
+                    runbook,
+                ],
                 capture_output=True,
                 text=True,
-                env=env,
+                env={**env, "PYTHONPATH": baseline} if which == "baseline" and baseline else env,
                 check=True,
             )
             times[which].append(time.perf_counter() - t0)
@@ -206,6 +239,14 @@ def paired(name: str, as_of: str, runs: int, out: Path, runbook: str = "payments
         "     pairs (page/trivial): "
         + ", ".join(f"{p:.2f}/{t:.2f}" for p, t in zip(times[runbook], times["trivial"], strict=True))
     )
+    if baseline:
+        before = statistics.median(b - t for b, t in zip(times["baseline"], times["trivial"], strict=True))
+        gain = statistics.median(b - p for b, p in zip(times["baseline"], times[runbook], strict=True))
+        print(
+            f"   baseline {baseline}: page median {statistics.median(times['baseline']):.2f} s, its own cost "
+            f"{before:.2f} s; this tree {own:.2f} s; baseline minus this tree (paired, median) {gain:+.2f} s"
+        )
+        print("     baseline pages: " + ", ".join(f"{b:.2f}" for b in times["baseline"]))
     if steps:
         last = steps[-1]
         sql = statistics.median(s.get("sql_s", 0.0) for s in steps)
@@ -373,6 +414,11 @@ def main() -> None:
     ap.add_argument("--skip-s1", action="store_true", help="without the scale-1 seed")
     ap.add_argument("--keep", action="store_true", help="keep the benchmark's cluster (printed OPSBOOK_HOME)")
     ap.add_argument(
+        "--baseline",
+        metavar="TREE",
+        help="also run the payments page from TREE (e.g. a checkout of main) in the same paired rotation",
+    )
+    ap.add_argument(
         "--compare-prechecks",
         metavar="TREE",
         help="only: the payments page at the demo scale, this tree against TREE (e.g. a checkout of main)",
@@ -404,7 +450,7 @@ def main() -> None:
             seed_db("bench_s1", 1, "healthy")
         name, report = seed_db("bench_demo", args.demo_scale, "webhook_secret_mismatch")
         as_of = report.as_of.isoformat()
-        short = paired(name, as_of, args.runs, out)
+        short = paired(name, as_of, args.runs, out, baseline=args.baseline)
         from opslib import runbooks
 
         # the smoke page drives a web app in a browser (tests/standin_app): not a database page to time here
@@ -420,7 +466,7 @@ def main() -> None:
             # The same rate (equally busy hours) over 3x the history: a 3x table, the same window.
             name, report = seed_db("bench_long", args.demo_scale, "webhook_secret_mismatch", days=3 * profile.DAYS)
             as_of = report.as_of.isoformat()
-            long = paired(name, as_of, args.runs, out)
+            long = paired(name, as_of, args.runs, out, baseline=args.baseline)
             # Minutes apart on a shared machine, the two databases are measured at different speeds:
             # each page is divided by its own trivial floor (measured alternately with it) first.
             raw = long["page_s"] / short["page_s"]
@@ -442,7 +488,7 @@ def main() -> None:
             plans(name, as_of)
     finally:
         embedded.stop()
-        if not args.keep:
+        if not args.keep and not REUSED:
             shutil.rmtree(HOME, ignore_errors=True)  # ~10 GB with the big database
         print(
             f"\n(window of every page run: the hour ending at the seed's as_of; KST day for reconciliation: "

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -38,12 +42,76 @@ class QueryTiming:
     error: str | None = None
 
 
-def fetch(conn: Connection, name: str, params: Mapping[str, Any]) -> Fetched:
-    """Run the named query `<domain>.<name>` inside a savepoint.
+class SharedAnswers:
+    """Answers of the steps a page starts together (Page.prefetch), by query and parameters.
 
-    A failed statement aborts the whole transaction in PostgreSQL; rolling back to the
-    savepoint keeps the read-only session usable for the page's next query.
+    Steps are self-contained, so several ask the same question: the impact step re-reads what
+    the funnel and the window's reconciliation measured. Started together, they share one
+    answer (the reader sees one instant, not two a second apart) instead of running it twice.
+    An answer older than max_age_s is measured again.
     """
+
+    def __init__(self, max_age_s: float = 120.0) -> None:
+        self.max_age_s = max_age_s
+        self._lock = threading.Lock()
+        self._answers: dict[tuple[Any, ...], tuple[float, Future[Fetched]]] = {}
+
+    def get(self, key: tuple[Any, ...], measure: Callable[[], Fetched]) -> Fetched:
+        with self._lock:
+            known = self._answers.get(key)
+            mine = known is None or time.monotonic() - known[0] > self.max_age_s
+            if mine:
+                known = (time.monotonic(), Future())
+                self._answers[key] = known
+        assert known is not None
+        answer = known[1]
+        if not mine:
+            shared = answer.result()
+            # no time spent here; a copy, so no step can change another's frame
+            return replace(shared, frame=shared.frame.copy(), seconds=0.0)
+        try:
+            answer.set_result(measure())
+        except BaseException as exc:
+            answer.set_exception(exc)
+            raise
+        return answer.result()
+
+
+_SHARED: ContextVar[SharedAnswers | None] = ContextVar("opsbook_shared_answers", default=None)
+
+
+@contextmanager
+def sharing(answers: SharedAnswers) -> Iterator[None]:
+    """fetch() calls inside this block (in this thread) take and give answers from `answers`."""
+    token = _SHARED.set(answers)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _key(name: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    try:
+        key = (name, *sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+        hash(key)
+    except TypeError:  # a parameter that cannot be compared safely: measure it on its own
+        return None
+    return key
+
+
+def fetch(conn: Connection, name: str, params: Mapping[str, Any]) -> Fetched:
+    """Run the named query `<domain>.<name>` inside a savepoint (or take the answer a step
+    started together with this one already has: SharedAnswers)."""
+    shared = _SHARED.get()
+    key = _key(name, params) if shared is not None else None
+    if shared is None or key is None:
+        return _fetch(conn, name, params)
+    return shared.get(key, lambda: _fetch(conn, name, params))
+
+
+def _fetch(conn: Connection, name: str, params: Mapping[str, Any]) -> Fetched:
+    """A failed statement aborts the whole transaction in PostgreSQL; rolling back to the
+    savepoint keeps the read-only session usable for the page's next query."""
     started = time.perf_counter()
     try:
         with conn.begin_nested():

@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL
 
 from opslib import db, timewindow
 from opslib.errors import ConfigError, OpsbookError
+from opslib.fetch import SharedAnswers, sharing
 from opslib.results import (
     FINDINGS_MIME,
     RESULT_MIME,
@@ -124,6 +125,8 @@ class Page:
     # The first sentences a reader needs before the findings (the run's real cause, "nothing to judge").
     headline: list[str] = field(default_factory=list)
     _prefetched: list[Prefetched] = field(default_factory=list, repr=False)
+    # What the prefetched steps asked, shared between them (a re-run cell measures anew)
+    _shared: SharedAnswers = field(default_factory=lambda: SharedAnswers(PREFETCH_FRESH_S), repr=False)
 
     def session(self):  # -> contextmanager[Connection]
         return db.read_only(self.url, self.runbook)
@@ -215,12 +218,15 @@ class Page:
         ones' charts (two cores: PostgreSQL on one, Python on the other). The step's
         findings are recorded, and its errors raised, where the page measures it.
         """
-        future = _background().submit(self._run, fn, args, kwargs)
+        future = _background().submit(self._run, fn, args, kwargs, shared=True)
         self._prefetched.append(Prefetched(fn, args, kwargs, time.monotonic(), future))
 
-    def _run(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    def _run(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], *, shared: bool = False) -> T:
         with self.session() as conn:
-            return fn(conn, *args, **kwargs)
+            if not shared:
+                return fn(conn, *args, **kwargs)
+            with sharing(self._shared):
+                return fn(conn, *args, **kwargs)
 
     def _take_prefetched(
         self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]

@@ -85,7 +85,9 @@ class Traffic:
 
 @cache
 def _catalogue() -> dict[str, tuple[Source, ...]]:
-    raw = yaml.safe_load((resources.files("opslib") / "checks" / "traffic.yaml").read_text(encoding="utf-8"))
+    raw = yaml.load(
+        (resources.files("opslib") / "checks" / "traffic.yaml").read_text(encoding="utf-8"), checks.SAFE_LOADER
+    )
     found: dict[str, tuple[Source, ...]] = {}
     for runbook, items in (raw.get("traffic") or {}).items():
         try:

@@ -14,11 +14,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from opslib import db, embedded, payments, queries
+from opslib import db, embedded, payments, queries, timewindow
 from opslib.payments import Stage
 from opslib.results import Outcome, Severity
 from opslib.timewindow import Window
@@ -650,15 +651,20 @@ def test_reconcile_types_every_planted_mismatch(filled):
     assert rec.uncovered_providers == ()
 
 
-def test_reconcile_with_an_export_file_uses_the_file_not_the_table(filled, tmp_path):
-    path = tmp_path / "portone.csv"
+def _portone_export(filled: Filled, folder: Path) -> Path:
+    """A PortOne CSV export listing the ten healthy payments only."""
+    path = folder / "portone.csv"
     lines = ["거래일시,결제건 ID(paymentId),거래 ID(transactionId),상태,결제금액"]
     for i in range(10):
         lines.append(
             f'{filled.now.astimezone().strftime("%Y-%m-%d %H:%M:%S%z")},pay_ok_{i:02d},tx{i},결제완료,"11,000"'
         )
     path.write_text("\n".join(lines), encoding="utf-8")
-    export = payments.load_pg_export(path)
+    return path
+
+
+def test_reconcile_with_an_export_file_uses_the_file_not_the_table(filled, tmp_path):
+    export = payments.load_pg_export(_portone_export(filled, tmp_path))
     period = Window(filled.now - timedelta(minutes=45), filled.now + timedelta(minutes=5))
     with db.read_only(filled.reader, "payments") as conn:
         rec = payments.reconcile(conn, period, export)
@@ -670,6 +676,51 @@ def test_reconcile_with_an_export_file_uses_the_file_not_the_table(filled, tmp_p
     assert "missing_in_db" not in set(rec.items["mismatch_type"])  # the ghost order is only in the table
     portone = rec.totals.set_index("provider").loc["portone"]
     assert portone["pg_approved_krw"] == 110000
+
+
+BEFORE = Path(__file__).resolve().parent / "fixtures" / "queries_before"
+
+
+def _same_rows(conn, name: str, params: dict[str, object]) -> int:
+    """The query as it is and as it was before its restructuring (for speed) give the same rows."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    now, before = queries.get(f"payments.{name}"), (BEFORE / f"{name}.sql").read_text(encoding="utf-8")
+    frames = []
+    for sql in (now.sql, queries.parse("payments", f"{name}.sql", before).sql):
+        result = conn.execute(sa.text(sql), params)
+        frames.append(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    return len(frames[0])
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in BEFORE.glob("*.sql")))
+def test_restructured_queries_answer_exactly_as_before(name, filled, seeded, tmp_path):
+    from opslib.payments.pg_export import empty_params
+
+    export = payments.load_pg_export(_portone_export(filled, tmp_path))
+    day = Window(filled.now - timedelta(days=1), filled.now + timedelta(minutes=5))
+    cases = [
+        (filled.reader, filled.window, empty_params(), False),
+        (filled.reader, day, empty_params(), False),
+        (filled.reader, filled.window, export.sql_params(), True),
+    ]
+    for scenario in ("amount_mismatch", "refund_not_clawed_back"):
+        s = seeded(scenario)
+        for period in (
+            Window(s.as_of - timedelta(hours=1), s.as_of),
+            timewindow.kst_day(timewindow.last_business_day(s.as_of)),
+        ):
+            cases.append((s.db.reader, period, empty_params(), False))
+    counted = []
+    for url, period, arrays, use_export in cases:
+        with db.read_only(url, "payments") as conn:
+            params = {**period.params(), "use_export": use_export, **arrays, "grace": GRACE}
+            wanted = queries.get(f"payments.{name}").bound_names()
+            counted.append(_same_rows(conn, name, {k: v for k, v in params.items() if k in wanted}))
+    # not a comparison of empty answers: the hand-filled window holds every mismatch type
+    assert counted[0] >= 2 and all(counted[1:3])
 
 
 def test_signature_triage_ties_the_failures_to_the_deploy(filled):
@@ -743,6 +794,31 @@ def test_impact_counts_users_orders_money_and_dt(filled):
     assert imp.totals.amount_krw == 11000 * 5 + 5500
     assert imp.totals.first_at is not None and str(imp.totals.first_at.tzinfo) == "Asia/Seoul"
     assert "영향 사용자 **5명**" in imp.markdown
+
+
+def test_steps_started_together_share_their_identical_queries(filled):
+    """impact asks what funnel and the window's reconciliation asked: prefetched together, each
+    question is run once and both steps get the same answer; a step measured again runs anew."""
+    from opslib import page
+
+    book = page.Page("payments", "demo", filled.window, filled.reader)
+    book.prefetch(payments.funnel, filled.window)
+    book.prefetch(payments.reconcile, filled.window)
+    book.prefetch(payments.impact, filled.window)
+    steps = [book.measure(payments.funnel, filled.window), book.measure(payments.reconcile, filled.window)]
+    shared = book.measure(payments.impact, filled.window)
+    with db.read_only(filled.reader, "payments") as conn:
+        alone = payments.impact(conn, filled.window)
+    assert shared.markdown == alone.markdown and shared.totals == alone.totals
+    assert shared.by_cause.equals(alone.by_cause)
+    # each of impact's queries that funnel or reconcile also ran was measured once, by one of them
+    runs: dict[str, list[float]] = {}
+    for t in [t for s in (*steps, shared) for t in s.timings]:
+        runs.setdefault(t.name, []).append(t.seconds)
+    for name in ("payments.pg_paid_db_pending", "payments.ledger_uncredited", "payments.recon_items"):
+        assert len(runs[name]) == 2 and sorted(runs[name])[0] == 0.0 < sorted(runs[name])[1], (name, runs[name])
+    again = book.measure(payments.impact, filled.window)  # not prefetched: measured anew
+    assert all(t.seconds > 0 for t in again.timings)
 
 
 def test_a_failing_query_is_an_error_finding_and_the_page_goes_on(filled):

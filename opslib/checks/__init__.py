@@ -166,6 +166,11 @@ def _parse(domain: str, raw: Mapping[str, Any]) -> Check:
         raise ConfigError(f"checks/{domain}.yaml: a check is missing the field {exc.args[0]!r}") from None
 
 
+# libyaml's safe loader when installed: the same documents, ~10x faster than the pure-Python one
+# (every page loads the whole catalogue as it opens, for its traffic check).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def catalogue() -> dict[str, Check]:
     """Every check shipped with opslib, by id."""
@@ -174,7 +179,7 @@ def catalogue() -> dict[str, Check]:
     for f in sorted(folder.iterdir(), key=lambda p: p.name):
         if f.name.endswith(".yaml"):
             domain = f.name.removesuffix(".yaml")
-            for raw in yaml.safe_load(f.read_text(encoding="utf-8"))["checks"]:
+            for raw in yaml.load(f.read_text(encoding="utf-8"), Loader=SAFE_LOADER)["checks"]:
                 check = _parse(domain, raw)
                 if check.id in found:
                     raise ConfigError(f"check id {check.id} is defined twice")

@@ -27,7 +27,11 @@
 -- refunded share of dt_amount + bonus_dt), or took less than the refund row's dt_clawback.
 -- COST: window-bound through pg_transactions_at_idx, dt_purchases_paid_at_idx and per-order
 -- index probes, plus one sequential scan of refunds (no index on completed_at; refunds is ~1 %
--- of purchases).
+-- of purchases). Per order, only index probes and expressions compiled once per query: the
+-- rules are an unnest() of ROWs (a LATERAL VALUES list of expressions is rebuilt for every
+-- order, half of a business day's time), the PG rows are aggregated once for all orders, and
+-- user accounts are told apart by excluding the few system accounts (wallet_accounts.code is
+-- set exactly for them, by the contract's CHECK) instead of probing wallet_accounts per entry.
 -- A PG row without transaction_at (the contract allows it) is placed at its fetched_at: an
 -- approval imported without a time is still an approval. The IS NULL branch is an index
 -- search of pg_transactions_at_idx too, so the window stays index-bound.
@@ -102,6 +106,41 @@ export_state AS (
   ) AS e
   GROUP BY e.provider, e.order_id
 ),
+-- The touched orders' PG rows: all of each order's rows (not only the period's), found by index
+-- probes per order (OFFSET 0 keeps the planner from hashing the whole table), the same PG
+-- transaction imported from several sources counted once (API first); then one aggregate.
+pg_rows AS (
+  SELECT DISTINCT ON (o.provider, o.order_id, t.transaction_key, t.tx_kind)
+         o.provider, o.order_id, t.transaction_key, t.tx_kind, t.status, t.amount, t.transaction_at,
+         (t.tx_kind = 'approval'
+          AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
+                'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')) AS ok_approval
+  FROM touched o
+  CROSS JOIN LATERAL (
+    SELECT t.transaction_key, t.tx_kind, t.status, t.amount, coalesce(t.transaction_at, t.fetched_at) AS transaction_at,
+           CASE t.source WHEN 'portone_payments_api' THEN 1 WHEN 'toss_transactions_api' THEN 1
+                         WHEN 'toss_settlements_api' THEN 2 ELSE 3 END AS source_rank,
+           t.fetched_at
+    FROM public.pg_transactions t
+    WHERE NOT :use_export
+      AND t.provider = o.provider
+      AND t.order_id = o.order_id
+    OFFSET 0
+  ) t
+  ORDER BY o.provider, o.order_id, t.transaction_key, t.tx_kind, t.source_rank, t.fetched_at DESC
+),
+pg_state AS (
+  SELECT r.provider, r.order_id,
+         count(*) FILTER (WHERE r.ok_approval)::bigint AS approvals,
+         sum(r.amount) FILTER (WHERE r.ok_approval)::bigint AS approved_krw,
+         sum(abs(r.amount)) FILTER (WHERE r.tx_kind IN ('cancel', 'partial_cancel'))::bigint AS cancelled_krw,
+         min(r.transaction_at) FILTER (WHERE r.ok_approval) AS approved_at,
+         max(r.transaction_at) FILTER (WHERE r.tx_kind IN ('cancel', 'partial_cancel')) AS cancelled_at,
+         (array_agg(r.status ORDER BY r.transaction_at DESC NULLS LAST))[1] AS last_status,
+         (array_agg(r.transaction_key ORDER BY r.ok_approval DESC, r.transaction_at))[1] AS transaction_key
+  FROM pg_rows r
+  GROUP BY r.provider, r.order_id
+),
 -- Everything else is looked up per touched order (LATERAL: index probes, never a hash of a
 -- whole table), so the cost follows the number of orders in the period.
 orders AS (
@@ -132,32 +171,7 @@ orders AS (
     WHERE q.provider = o.provider AND q.order_id = o.order_id
     LIMIT 1  -- unique anyway; also keeps the planner from flattening this into a hash join
   ) p ON true
-  LEFT JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE r.ok_approval)::bigint AS approvals,
-           sum(r.amount) FILTER (WHERE r.ok_approval)::bigint AS approved_krw,
-           sum(abs(r.amount)) FILTER (WHERE r.tx_kind IN ('cancel', 'partial_cancel'))::bigint AS cancelled_krw,
-           min(r.transaction_at) FILTER (WHERE r.ok_approval) AS approved_at,
-           max(r.transaction_at) FILTER (WHERE r.tx_kind IN ('cancel', 'partial_cancel')) AS cancelled_at,
-           (array_agg(r.status ORDER BY r.transaction_at DESC NULLS LAST))[1] AS last_status,
-           (array_agg(r.transaction_key ORDER BY r.ok_approval DESC, r.transaction_at))[1] AS transaction_key
-    FROM (
-      -- the same PG transaction imported from several sources counts once (API first)
-      SELECT DISTINCT ON (t.transaction_key, t.tx_kind)
-             t.transaction_key, t.tx_kind, t.status, t.amount,
-             coalesce(t.transaction_at, t.fetched_at) AS transaction_at,
-             (t.tx_kind = 'approval'
-              AND upper(coalesce(t.status, 'PAID')) NOT IN ('READY', 'PENDING', 'PAY_PENDING', 'IN_PROGRESS',
-                    'VIRTUAL_ACCOUNT_ISSUED', 'WAITING_FOR_DEPOSIT', 'FAILED', 'ABORTED', 'EXPIRED')) AS ok_approval
-      FROM public.pg_transactions t
-      WHERE NOT :use_export
-        AND t.provider = o.provider
-        AND t.order_id = o.order_id
-      ORDER BY t.transaction_key, t.tx_kind,
-               CASE t.source WHEN 'portone_payments_api' THEN 1 WHEN 'toss_transactions_api' THEN 1
-                             WHEN 'toss_settlements_api' THEN 2 ELSE 3 END,
-               t.fetched_at DESC
-    ) AS r
-  ) ts ON true
+  LEFT JOIN pg_state ts ON ts.provider = o.provider AND ts.order_id = o.order_id
   LEFT JOIN export_state es ON es.provider = o.provider AND es.order_id = o.order_id
   LEFT JOIN coverage cv ON cv.provider = o.provider
   LEFT JOIN LATERAL (
@@ -165,8 +179,9 @@ orders AS (
     FROM (
       SELECT (SELECT coalesce(sum(l.amount_dt), 0)
                 FROM public.wallet_ledger l
-                JOIN public.wallet_accounts a ON a.id = l.account_id AND a.kind = 'user'
-               WHERE l.tx_id = t.tx_id) AS user_dt
+               WHERE l.tx_id = t.tx_id
+                 -- user-side entries: not on a system account (kind 'system' <=> code IS NOT NULL)
+                 AND l.account_id <> ALL (ARRAY(SELECT s.id FROM public.wallet_accounts s WHERE s.code IS NOT NULL))) AS user_dt
       FROM public.wallet_transactions t
       WHERE t.tx_type = 'purchase_credit'
         AND ((t.reference_type = 'dt_purchase' AND t.reference_id = p.id) OR t.tx_id = p.wallet_tx_id)
@@ -188,16 +203,17 @@ order_items AS (
          o.db_amount_krw, o.db_refunded_krw, o.expected_dt, o.credited_dt AS ledger_dt,
          o.pg_status, o.pg_status_raw, o.db_status, o.pg_transaction_key, m.event_at
   FROM classified o
-  CROSS JOIN LATERAL (VALUES
-    ('missing_in_db',
+  -- one ROW per rule: (mismatch type, does the order break it, when)
+  CROSS JOIN LATERAL unnest(ARRAY[
+    ROW('missing_in_db'::text,
        o.purchase_id IS NULL AND o.approvals > 0 AND o.approved_at < :until - :grace,
        o.approved_at),
-    ('missing_in_pg',
+    ROW('missing_in_pg'::text,
        o.db_status IN ('paid', 'partially_refunded', 'refunded', 'chargeback')
        AND o.paid_at >= :since AND o.paid_at < :until AND o.approvals = 0
        AND o.covered_until IS NOT NULL AND o.paid_at < least(o.covered_until, :until) - :grace,
        o.paid_at),
-    ('amount_mismatch',
+    ROW('amount_mismatch'::text,
        o.purchase_id IS NOT NULL AND o.approvals > 0
        AND (o.approved_krw <> o.db_amount_krw
             -- both sides refunded, by different amounts (one side only is a status mismatch);
@@ -206,7 +222,7 @@ order_items AS (
                 AND o.db_status <> 'chargeback'
                 AND o.db_changed_at < least(coalesce(o.covered_until, :until), :until) - :grace)),
        coalesce(o.approved_at, o.paid_at)),
-    ('status_mismatch',
+    ROW('status_mismatch'::text,
        o.purchase_id IS NOT NULL AND o.approvals > 0
        AND CASE
              -- the PG cancelled: the DB must follow within the grace period
@@ -223,16 +239,16 @@ order_items AS (
              ELSE o.approved_at < :until - :grace
            END,
        coalesce(o.approved_at, o.paid_at)),
-    ('not_credited',
+    ROW('not_credited'::text,
        o.db_status IN ('paid', 'partially_refunded') AND o.credits = 0 AND o.paid_at < :until - :grace,
        o.paid_at),
-    ('credit_amount_mismatch',
+    ROW('credit_amount_mismatch'::text,
        o.credits = 1 AND o.credited_dt <> o.expected_dt,
        o.paid_at),
-    ('double_credit',
+    ROW('double_credit'::text,
        o.credits > 1,
        o.paid_at)
-  ) AS m(mismatch_type, hit, event_at)
+  ]) AS m(mismatch_type text, hit boolean, event_at timestamptz)
   WHERE m.hit
 ),
 refund_items AS (

@@ -76,8 +76,10 @@ paid AS (
     SELECT count(*)::bigint AS credits,
            sum((SELECT coalesce(sum(l.amount_dt), 0)
                   FROM public.wallet_ledger l
-                  JOIN public.wallet_accounts a ON a.id = l.account_id AND a.kind = 'user'
-                 WHERE l.tx_id = t.tx_id))::bigint AS credited_dt
+                 WHERE l.tx_id = t.tx_id
+                   -- user-side entries: not on a system account (kind 'system' <=> code IS NOT NULL)
+                   AND l.account_id <> ALL (ARRAY(SELECT s.id FROM public.wallet_accounts s WHERE s.code IS NOT NULL))
+               ))::bigint AS credited_dt
     FROM public.wallet_transactions t
     WHERE t.tx_type = 'purchase_credit'
       AND ((t.reference_type = 'dt_purchase' AND t.reference_id = p.id) OR t.tx_id = p.wallet_tx_id)
