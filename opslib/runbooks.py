@@ -48,6 +48,9 @@ class Runbook:
     # Parameters naming a file or folder: made absolute against the caller's working directory
     # (the kernel runs in notebooks/, where a relative path would point elsewhere).
     paths: frozenset[str] = frozenset()
+    # False for a triage page (the alert board): the runbook gives it no exit condition, so its last
+    # run neither allows nor refuses an incident's close.
+    exit_condition: bool = True
 
     @property
     def notebook(self) -> Path:
@@ -294,7 +297,11 @@ RUNBOOKS: dict[str, Runbook] = {
     "deploy": Runbook("deploy", "§2", "배포 후 관찰 (Post-Deploy, 30~60분)", _validate_deploy),
     "smoke": Runbook("smoke", "§6", "스모크 테스트 Quick 7 (Smoke Test)", _validate_smoke),
     "alerts": Runbook(
-        "alerts", "§4-E · §0", "알림 보드 (Alert board: what broke, how bad, which page)", _validate_alerts
+        "alerts",
+        "§4-E · §0",
+        "알림 보드 (Alert board: what broke, how bad, which page)",
+        _validate_alerts,
+        exit_condition=False,
     ),
     "incident": Runbook(
         "incident",

@@ -1,7 +1,7 @@
 """The incident drill end to end (issue 13 §2): one payments incident carried from detection to a post-mortem.
 
-On a private copy of the webhook_secret_mismatch drill: [board names payments at P0 — added when the
-alerts page is merged], payments runs with the WI (FAIL, exit not met), the payments kill switch is
+On a private copy of the webhook_secret_mismatch drill: the alert board names payments at P0, payments
+runs with the WI (FAIL, exit not met), the payments kill switch is
 executed with the WI, the recovery is written (the fixed release, PortOne's retries answered, the stuck
 purchases paid and credited), payments runs again (exit met), then the incident page. Its post-mortem
 has the right timeline (first bad bucket, declaration, the kill switch from admin_audit_log, the exit
@@ -81,11 +81,9 @@ def drill(tmp_path_factory, own_drill):
     incident_start = s.as_of - timedelta(minutes=INCIDENT_MINUTES)
     with psycopg.connect(s.db.admin) as conn:
         truth = conn.execute(STUCK).fetchone()
-    # --- TODO(alerts): when the `alerts` branch is merged, run the board here first and assert that it
-    # names payments at P0 (issue 13: "run the board (it names payments at P0)"):
-    #   board = runner.run("alerts", {"until": ...}, database_url=s.db.reader, out_dir=out, wi_id=WI)
-    #   assert "payments" in board_result["facts"][...] and severity P0
-    # ---------------------------------------------------------------------------------------------
+    # 3 a.m.: the alert board first. It names the page to open and the severity (§0), with the WI the
+    # engineer just declared, so its run is part of the incident's evidence too.
+    board = runner.run("alerts", {"until": s.as_of.isoformat()}, database_url=s.db.reader, out_dir=out, wi_id=WI)
     # the first run covers the whole incident and a grace period past its last approval
     first = runner.run(
         "payments",
@@ -132,6 +130,7 @@ def drill(tmp_path_factory, own_drill):
     page = runner.run("incident", params, database_url=s.db.reader, out_dir=out, wi_id=WI)
     return {
         "seeded": s,
+        "board": board,
         "incident_start": incident_start,
         "truth": truth,
         "first": first,
@@ -150,6 +149,14 @@ def drill(tmp_path_factory, own_drill):
 
 def _hhmm(at: datetime) -> str:
     return at.astimezone(KST).strftime("%H:%M")
+
+
+def test_the_board_sends_the_engineer_to_payments_at_p0(drill):
+    board = json.loads((drill["board"].folder / "result.json").read_text())
+    decision = board["facts"]["decision"]
+    assert decision["severity"] == "P0"
+    assert decision["next_pages"][0]["page"] == "payments"
+    assert decision["next_pages"][0]["command"].startswith(f"opsbook run payments --wi {WI}")
 
 
 def test_the_payments_runs_show_the_incident_then_its_end(drill):
@@ -173,7 +180,7 @@ def test_the_incident_page_closes_and_is_conditional_only_on_the_late_update(dri
     facts = result["facts"]
     assert facts["close_allowed"] is True
     assert facts["severity"] == "P0" and facts["severity_computed"] == "P0"
-    assert facts["runs_used"] == 2 and facts["bundles_rejected"] == []
+    assert facts["runs_used"] == 3 and facts["bundles_rejected"] == []
     assert facts["actions_executed"] == 1
     assert facts["updates_overdue"] == 1
     assert facts["checklist"] == {

@@ -299,6 +299,19 @@ def test_close_is_refused_while_a_pages_last_run_fails_or_cannot_judge(tmp_path)
     assert not report.steps[-1].done
 
 
+
+def test_the_boards_run_neither_allows_nor_refuses_the_close(tmp_path):
+    """The alert board has no exit condition (§4-E is a triage): only the domain pages decide the close."""
+    bundle(tmp_path, "alerts", T0, findings=[finding("payments.webhook_success_rate", "P0")])
+    bundle(tmp_path, "payments", T0 + timedelta(minutes=60), exit_state=met(T0 + timedelta(minutes=20)))
+    report = build(incident.collect(tmp_path, WI), closed=T0 + timedelta(minutes=70))
+    assert report.close.allowed, report.close.sentence
+    assert [p.page for p in closing.exits(incident.collect(tmp_path, WI))] == ["payments"]
+    # a page that has an exit condition and reports none still refuses the close
+    bundle(tmp_path, "storage", T0 + timedelta(minutes=61))
+    refused = build(incident.collect(tmp_path, WI), closed=T0 + timedelta(minutes=70))
+    assert not refused.close.allowed and "storage" in refused.close.sentence
+
 # --- the post-mortem ---------------------------------------------------------------------------
 
 # OPS_RUNBOOK §1 "포스트모템 템플릿 (General Post-Mortem)": its structural lines, in order.

@@ -16,6 +16,7 @@ from opslib import checks
 from opslib.incident.bundles import Evidence
 from opslib.incident.cadence import Cadence
 from opslib.results import ExitState, Finding, Severity, worst_severity
+from opslib.runbooks import RUNBOOKS
 from opslib.timewindow import kst
 
 STEPS = (
@@ -82,10 +83,12 @@ class ExitOfPage:
 
 
 def exits(ev: Evidence) -> tuple[ExitOfPage, ...]:
+    """The last run's exit state of every page that has an exit condition (the board has none)."""
     out = []
     for page in ev.pages:
         last = ev.last_run(page)
-        if last is not None:
+        known = RUNBOOKS.get(page)
+        if last is not None and (known is None or known.exit_condition or last.exit is not None):
             out.append(ExitOfPage(page, last.exit, last.folder.name))
     return tuple(out)
 
