@@ -299,7 +299,6 @@ def test_close_is_refused_while_a_pages_last_run_fails_or_cannot_judge(tmp_path)
     assert not report.steps[-1].done
 
 
-
 def test_the_boards_run_neither_allows_nor_refuses_the_close(tmp_path):
     """The alert board has no exit condition (§4-E is a triage): only the domain pages decide the close."""
     bundle(tmp_path, "alerts", T0, findings=[finding("payments.webhook_success_rate", "P0")])
@@ -311,6 +310,7 @@ def test_the_boards_run_neither_allows_nor_refuses_the_close(tmp_path):
     bundle(tmp_path, "storage", T0 + timedelta(minutes=61))
     refused = build(incident.collect(tmp_path, WI), closed=T0 + timedelta(minutes=70))
     assert not refused.close.allowed and "storage" in refused.close.sentence
+
 
 # --- the post-mortem ---------------------------------------------------------------------------
 
