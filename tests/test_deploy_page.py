@@ -19,11 +19,11 @@ from drills import assert_expected_fired
 from drills import problems as _problems
 
 from opslib import evidence, runner
-from opslib.deploy.sentry import BASE_ENV, TOKEN_ENV
 from opslib.errors import ConfigError
 from opslib.results import Outcome, Severity, Verdict
 from opslib.seed.scenarios import SCENARIOS
 from opslib.seed.scenarios.bad_deploy import ERROR
+from opslib.sentry import TOKEN_ENV, URL_ENV
 
 DEPLOY_DRILLS = sorted(n for n, s in SCENARIOS.items() if s.runbook == "deploy")
 TOKEN = "sntrys_opsbook_test_token_0123456789abcdef"
@@ -95,7 +95,7 @@ def page_run(seeded, tmp_path_factory, sentry_stub):
                 mp.delenv(TOKEN_ENV, raising=False)
                 if scenario == "bad_deploy":
                     mp.setenv(TOKEN_ENV, TOKEN)
-                    mp.setenv(BASE_ENV, sentry_stub)
+                    mp.setenv(URL_ENV, sentry_stub)
                     params |= {"release": RELEASE, "sentry_org": "fanapp", "sentry_project": "web"}
                 _RUNS[scenario] = runner.run(
                     "deploy", params, database_url=s.db.reader, out_dir=out / scenario, wi_id="WI-DEPLOY"

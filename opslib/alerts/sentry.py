@@ -10,10 +10,7 @@ or the exception's class, never the request.
 from __future__ import annotations
 
 import json
-import os
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,19 +19,16 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from opslib import checks
+from opslib import checks, sentry
 from opslib.errors import ConfigError
 from opslib.fetch import QueryTiming
 from opslib.measures import pct
 from opslib.results import Finding
 from opslib.timewindow import Window, kst
 
-TOKEN_ENV = "SENTRY_AUTH_TOKEN"
-URL_ENV = "OPSBOOK_SENTRY_URL"  # e.g. a self-hosted Sentry; default sentry.io
-DEFAULT_URL = "https://sentry.io"
+TOKEN_ENV = sentry.TOKEN_ENV
 SESSIONS_FIELD = "sum(session)"
 CRASH_FREE_FIELD = "crash_free_rate(session)"
-TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -98,12 +92,8 @@ def load_export(path: str) -> SessionStats:
     return parse_sessions(data, f"file {p.name}")
 
 
-def fetch_api(window: Window, org: str, project: str, timeout: float = TIMEOUT_S) -> SessionStats:
-    """GET /api/0/organizations/<org>/sessions/ for the window (token from the environment)."""
-    token = os.environ.get(TOKEN_ENV, "")
-    if not token:
-        raise ConfigError(f"sentry_api is on but ${TOKEN_ENV} is not set")
-    base = os.environ.get(URL_ENV, "").strip() or DEFAULT_URL
+def fetch_api(window: Window, org: str, project: str, timeout: float = sentry.TIMEOUT_S) -> SessionStats:
+    """GET /api/0/organizations/<org>/sessions/ for the window (opslib.sentry: token from the environment)."""
     query = [
         ("field", SESSIONS_FIELD),
         ("field", CRASH_FREE_FIELD),
@@ -113,18 +103,10 @@ def fetch_api(window: Window, org: str, project: str, timeout: float = TIMEOUT_S
     ]
     if project:
         query.append(("project", project))
-    url = f"{base.rstrip('/')}/api/0/organizations/{urllib.parse.quote(org, safe='')}/sessions/?"
-    request = urllib.request.Request(
-        url + urllib.parse.urlencode(query), headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            data = json.loads(answer.read().decode("utf-8"))
-    except urllib.error.HTTPError as exc:
-        raise ConfigError(f"Sentry API answered HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ConfigError(f"Sentry API unreachable or unreadable ({reason.__class__.__name__})") from None
+        data = sentry.get_json(f"/api/0/organizations/{urllib.parse.quote(org, safe='')}/sessions/", query, timeout)
+    except sentry.SentryUnavailable as exc:
+        raise ConfigError(str(exc)) from None
     return parse_sessions(data, "Sentry API")
 
 

@@ -5,17 +5,14 @@ Sentry is outside the database. The page reads, in this order of preference:
   `count`, `level`, `title`, and `firstRelease`), e.g. saved from the web UI or `curl`;
 - the issues API: `GET {base}/api/0/projects/{org}/{project}/issues/?query=firstRelease:<release>`,
   with the token in `$SENTRY_AUTH_TOKEN` (environment only, never a parameter, never printed) and
-  `$SENTRY_BASE_URL` (default https://sentry.io) for self-hosted Sentry.
+  `$SENTRY_URL` (default https://sentry.io) for self-hosted Sentry (opslib.sentry).
 Without either the checklist line is manual (NOT_EVALUATED, with what to look at), never OK.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,17 +20,14 @@ from typing import Any
 
 import pandas as pd
 
-from opslib import checks
+from opslib import checks, sentry
 from opslib.deploy.changes import Deployment
 from opslib.display import for_display
 from opslib.masking import redact_text
 from opslib.results import Finding
 
-TOKEN_ENV = "SENTRY_AUTH_TOKEN"
-BASE_ENV = "SENTRY_BASE_URL"
-DEFAULT_BASE = "https://sentry.io"
+TOKEN_ENV = sentry.TOKEN_ENV
 CHECK = "deploy.sentry_new_errors"
-TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -44,29 +38,16 @@ class SentryView:
     findings: tuple[Finding, ...]
 
 
-def issues_url(base: str, org: str, project: str, release: str) -> str:
-    query = urllib.parse.urlencode({"query": f"firstRelease:{release}", "statsPeriod": "24h", "limit": "100"})
-    return f"{base.rstrip('/')}/api/0/projects/{urllib.parse.quote(org)}/{urllib.parse.quote(project)}/issues/?{query}"
+def issues_path(org: str, project: str) -> str:
+    return f"/api/0/projects/{urllib.parse.quote(org, safe='')}/{urllib.parse.quote(project, safe='')}/issues/"
 
 
-def fetch_issues(base: str, org: str, project: str, release: str, token: str) -> list[dict[str, Any]]:
-    """One GET to the issues API; errors become a sentence without the token or the URL's query."""
-    request = urllib.request.Request(
-        issues_url(base, org, project, release),
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:
-            data = json.loads(answer.read().decode("utf-8"))
-    except urllib.error.HTTPError as exc:
-        raise OSError(f"Sentry answered HTTP {exc.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise OSError(f"Sentry could not be reached ({type(reason).__name__})") from None
-    except ValueError:
-        raise OSError("Sentry's answer is not JSON") from None
+def fetch_issues(org: str, project: str, release: str) -> list[dict[str, Any]]:
+    """One GET to the issues API (opslib.sentry: token from the environment, safe errors)."""
+    query = [("query", f"firstRelease:{release}"), ("statsPeriod", "24h"), ("limit", "100")]
+    data = sentry.get_json(issues_path(org, project), query)
     if not isinstance(data, list):
-        raise OSError("Sentry's answer is not a list of issues")
+        raise sentry.SentryUnavailable("Sentry's answer is not a list of issues")
     return data
 
 
@@ -117,11 +98,11 @@ def sentry_new_errors(
     """The §2 Sentry line: new issues in the release, from the export or the API; else manual."""
     del conn  # Sentry is outside the database; the signature is a page step's
     check = checks.get(CHECK)
-    token = os.environ.get(TOKEN_ENV, "")
+    token = sentry.token()
     if export_path:
         source = f"export {Path(export_path).name}"
     elif org and project and token:
-        source = f"api {urllib.parse.urlsplit(os.environ.get(BASE_ENV) or DEFAULT_BASE).netloc}"
+        source = f"api {sentry.host()}"
     else:
         why = (
             "수동 확인: Sentry → Releases → "
@@ -132,10 +113,7 @@ def sentry_new_errors(
         )
         return SentryView("manual", pd.DataFrame(), why, (checks.evaluate(check, None, detail=why),))
     try:
-        if export_path:
-            issues = load_export(export_path)
-        else:
-            issues = fetch_issues(os.environ.get(BASE_ENV) or DEFAULT_BASE, org, project, release, token)
+        issues = load_export(export_path) if export_path else fetch_issues(org, project, release)
     except OSError as exc:
         # the token is never part of the message (fetch_issues builds it without it); scrub anyway
         text = redact_text(str(exc), [token] if token else [])[0]
