@@ -4,6 +4,7 @@ and the EXPLAIN class of its queries on a volume big enough for the planner to p
 from __future__ import annotations
 
 import json
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from opslib import db, embedded, queries
 from opslib.deploy import comparison, function_changes, parse_functions
 from opslib.deploy.comparison import Counts, judge_rate
-from opslib.deploy.sentry import issues_url, new_issues
+from opslib.deploy.sentry import issues_path, issues_query, new_issues
 from opslib.explain import SMALL_TABLES, classify, sample_parameters
 from opslib.results import Outcome, Severity
 
@@ -79,7 +80,8 @@ def test_sentry_new_issues_by_release():
     ]
     frame = new_issues(issues, "v2", at)
     assert list(frame["title"]) == ["boom", "no release tag"]
-    assert "firstRelease%3Av2%2B1" in issues_url("https://sentry.example", "org", "proj", "v2+1")
+    assert "firstRelease%3Av2%2B1" in urllib.parse.urlencode(issues_query("v2+1"))
+    assert issues_path("my org", "a/b") == "/api/0/projects/my%20org/a%2Fb/issues/"
 
 
 VOLUME = """

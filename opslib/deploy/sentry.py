@@ -42,10 +42,13 @@ def issues_path(org: str, project: str) -> str:
     return f"/api/0/projects/{urllib.parse.quote(org, safe='')}/{urllib.parse.quote(project, safe='')}/issues/"
 
 
+def issues_query(release: str) -> list[tuple[str, str]]:
+    return [("query", f"firstRelease:{release}"), ("statsPeriod", "24h"), ("limit", "100")]
+
+
 def fetch_issues(org: str, project: str, release: str) -> list[dict[str, Any]]:
     """One GET to the issues API (opslib.sentry: token from the environment, safe errors)."""
-    query = [("query", f"firstRelease:{release}"), ("statsPeriod", "24h"), ("limit", "100")]
-    data = sentry.get_json(issues_path(org, project), query)
+    data = sentry.get_json(issues_path(org, project), issues_query(release))
     if not isinstance(data, list):
         raise sentry.SentryUnavailable("Sentry's answer is not a list of issues")
     return data
