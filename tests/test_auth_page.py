@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+import psycopg
 import pytest
 from drills import assert_expected_fired
 from drills import problems as _problems
@@ -65,6 +66,25 @@ def page_run(seeded, tmp_path_factory):
     return get
 
 
+# Users' own login attempts in the exit condition's held span (the last 10 minutes), read from the
+# contract directly: the baseline's logins are sparse in a quiet hour and a span without a single one
+# is "판단 보류" (not met), never "met". The drills that keep users' logins healthy share this count.
+BASELINE_LOGINS = """
+SELECT count(*) FROM logs.auth_logs
+WHERE "timestamp" >= %(until)s::timestamptz - interval '10 minutes' AND "timestamp" < %(until)s::timestamptz
+  AND ((path = '/token' AND grant_type IN ('password', 'id_token', 'pkce')) OR path IN ('/callback', '/verify'))
+"""
+
+
+def expected_exit(scenario: str, seeded) -> bool:
+    if not EXIT_MET[scenario]:
+        return False
+    healthy = seeded("healthy")
+    with psycopg.connect(healthy.db.admin) as conn:
+        (n,) = conn.execute(BASELINE_LOGINS, {"until": healthy.as_of}).fetchone()  # type: ignore[misc]
+    return n > 0
+
+
 def _facts(result: runner.RunResult) -> dict:
     return json.loads((result.folder / "result.json").read_text())["facts"]
 
@@ -74,7 +94,7 @@ def test_every_auth_drill_has_a_symptom():
 
 
 @pytest.mark.parametrize("scenario", AUTH_DRILLS)
-def test_drill_matrix(scenario, page_run):
+def test_drill_matrix(scenario, page_run, seeded):
     result = page_run(scenario)
     assert result.error is None, result.error
     problems = assert_expected_fired(scenario, result)
@@ -89,10 +109,13 @@ def test_drill_matrix(scenario, page_run):
         assert result.verdict is Verdict.PASS, [(f.key, f.severity.value) for f in problems]
     else:
         assert result.verdict is Verdict.FAIL and result.exit_code == runner.ExitCode.FAIL
-    assert data["facts"]["exit_condition_met"] is EXIT_MET[scenario], data["facts"]
+    met = expected_exit(scenario, seeded)
+    assert data["facts"]["exit_condition_met"] is met, (data["facts"], data["exit_state"]["sentence"])
+    if EXIT_MET[scenario] and not met:
+        assert "판단 보류" in data["exit_state"]["sentence"], "no attempt in the span: undecided, not a bad rate"
 
 
-def test_credential_stuffing_is_not_read_as_an_outage(page_run):
+def test_credential_stuffing_is_not_read_as_an_outage(page_run, seeded):
     result = page_run("credential_stuffing")
     problems = {f.check for f in _problems(result)}
     assert "auth.credential_stuffing" in problems
@@ -101,7 +124,9 @@ def test_credential_stuffing_is_not_read_as_an_outage(page_run):
     assert stuffing.severity is Severity.P1, "a security incident, not the P0 of an outage"
     facts = _facts(result)
     assert facts["credential_stuffing"] is True and facts["symptom"] == "none"
-    assert facts["exit_condition_met"] is True, "users' own logins held: the attack does not hold the exit back"
+    assert facts["exit_condition_met"] is expected_exit("credential_stuffing", seeded), (
+        "users' own logins held: the attack does not hold the exit back"
+    )
 
 
 def test_an_outage_is_not_read_as_stuffing(page_run):

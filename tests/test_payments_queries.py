@@ -24,6 +24,10 @@ from opslib.payments import Stage
 from opslib.results import Outcome, Severity
 from opslib.timewindow import Window
 
+# Roles are cluster-wide: the modules that create BYPASSRLS roles and the ones that audit them share
+# one xdist worker, so an audit never sees another worker's role appear mid-run.
+pytestmark = pytest.mark.xdist_group("cluster_roles")
+
 GRACE = timedelta(minutes=5)
 SECRET = "whsec_" + base64.b64encode(b"opsbook-test-portone-secret-0001").decode()
 OTHER_SECRET = "whsec_" + base64.b64encode(b"a-different-secret-rotated-0002").decode()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 import psycopg
+import pytest
 
 from opslib import db, runner
 from opslib.results import Outcome, Verdict
@@ -18,6 +19,10 @@ from opslib.rls_audit import baseline, exit_condition, fix_plan, functions, gran
 from opslib.rls_audit import buckets as bucket_step
 from opslib.rls_audit import coverage as coverage_step
 from opslib.rls_audit.settings import settings
+
+# Roles are cluster-wide: the modules that create BYPASSRLS roles and the ones that audit them share
+# one xdist worker, so an audit never sees another worker's role appear mid-run.
+pytestmark = pytest.mark.xdist_group("cluster_roles")
 
 
 def audit(url: str, exposed: str = ""):

@@ -19,6 +19,10 @@ from opslib.errors import ConfigError
 from opslib.results import Outcome, Verdict
 from opslib.seed.scenarios import SCENARIOS
 
+# Roles are cluster-wide: the modules that create BYPASSRLS roles and the ones that audit them share
+# one xdist worker, so an audit never sees another worker's role appear mid-run.
+pytestmark = pytest.mark.xdist_group("cluster_roles")
+
 _RUNS: dict[str, runner.RunResult] = {}
 RLS_DRILLS = [*sorted(n for n, s in SCENARIOS.items() if s.runbook == "rls-audit"), "healthy"]
 

@@ -15,6 +15,10 @@ import pytest
 from opslib import db, embedded, privileges, runner
 from opslib.results import Outcome, Verdict, decide
 
+# Roles are cluster-wide: the modules that create BYPASSRLS roles and the ones that audit them share
+# one xdist worker, so an audit never sees another worker's role appear mid-run.
+pytestmark = pytest.mark.xdist_group("cluster_roles")
+
 
 def _admin(contract_db, *statements: str) -> None:
     with psycopg.connect(contract_db.admin, autocommit=True) as conn:

@@ -2,7 +2,7 @@
 
 Injected, from 40 minutes before as_of: Android users' app refreshes its session in a tight loop;
 GoTrue answers 429 over_request_rate_limit to most of those refreshes and to the Android users'
-password logins in the window.
+password logins in the window, including the re-logins of the users the loop signed out.
 
 Ground truth: auth.rate_limited P1; not stuffing.
 """
@@ -37,6 +37,22 @@ def inject(conn: psycopg.Connection, ctx: ScenarioContext) -> None:
         user_pool=120,
         user_agent=ANDROID,
         with_provider=False,
+    )
+    # Signed out by the failed refreshes, the same users log in again and are limited too: enough
+    # attempts that the login rate is judged (and the exit condition not met) at any hour of the day,
+    # not only when the baseline's own Android logins are many.
+    auth_drills.burst(
+        conn,
+        tag="android_relogin_limited",
+        count=round(90 * ctx.scale**0.3),
+        path="/token",
+        grant="password",
+        status=429,
+        error_code="over_request_rate_limit",
+        msg="Request rate limit reached",
+        users_where="u.n % 3 = 1 AND u.provider = 'email'",
+        user_pool=120,
+        user_agent=ANDROID,
     )
 
 
