@@ -154,7 +154,7 @@ def run_page(
 # verdict, the HTML report) through the same runner, and nothing else.
 TRIVIAL_CELLS = (
     "import importlib\nfrom opslib import actions, charts, page  # noqa: F401  # the page's imports\n"
-    "importlib.import_module('opslib.{runbook}')",
+    "importlib.import_module('opslib.{module}')",
     "book = page.open_page(\n"
     '    "trivial", environment=environment, since=since, until=until, window_minutes=window_minutes, wi_id=wi_id\n'
     ")",
@@ -163,11 +163,13 @@ TRIVIAL_CELLS = (
 
 # One run through the same runner, in a fresh process as `opsbook run` would be; prints result.json's path.
 DRIVER = """
-import dataclasses, sys
+import dataclasses, json, sys
 from pathlib import Path
 from opslib import runbooks, runner
 runbooks.RUNBOOKS["trivial"] = dataclasses.replace(runbooks.RUNBOOKS[sys.argv[5]], id="trivial")
-r = runner.run(sys.argv[1], {"until": sys.argv[3]}, database_url=sys.argv[2], out_dir=Path(sys.argv[4]))
+extra = json.loads(sys.argv[6]) if len(sys.argv) > 6 else {}
+r = runner.run(sys.argv[1], {"until": sys.argv[3], **extra}, database_url=sys.argv[2], out_dir=Path(sys.argv[4]),
+               wi_id=extra.get("wi_id"))
 print(r.folder / "result.json")
 """
 
@@ -183,13 +185,37 @@ def notebooks_with_trivial(folder: Path, runbook: str = "payments") -> Path:
     nbformat.write(page, folder / f"{runbook}.ipynb")
     params = next(c for c in page.cells if "parameters" in c.get("metadata", {}).get("tags", []))
     trivial = nbformat.v4.new_notebook(metadata=page.metadata)
-    trivial.cells = [params, *(nbformat.v4.new_code_cell(src.format(runbook=runbook)) for src in TRIVIAL_CELLS)]
+    module = runbook.replace("-", "_")
+    trivial.cells = [params, *(nbformat.v4.new_code_cell(src.format(module=module)) for src in TRIVIAL_CELLS)]
     nbformat.write(trivial, folder / "trivial.ipynb")
     return folder
 
 
+BENCH_WI = "WI-BENCH"
+
+
+def page_parameters(runbook: str, reader: str, as_of: str, out: Path) -> dict[str, str]:
+    """What a page needs beyond `until`: the incident page reads the bundles of one WI, so the payments
+    page and the board run once with it first (an incident's evidence as the drill leaves it)."""
+    if runbook != "incident":
+        return {}
+    for page in ("alerts", "payments"):
+        subprocess.run(
+            [sys.executable, "-c", DRIVER, page, reader, as_of, str(out), page, json.dumps({"wi_id": BENCH_WI})],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return {"wi_id": BENCH_WI, "evidence_dir": str(out)}
+
+
 def paired(
-    name: str, as_of: str, runs: int, out: Path, runbook: str = "payments", baseline: str | None = None
+    name: str,
+    as_of: str,
+    runs: int,
+    out: Path,
+    runbook: str = "payments",
+    baseline: str | None = None,
 ) -> dict[str, float]:
     """Trivial page and the page, alternately (so drift hits both alike): the page's own cost.
 
@@ -199,6 +225,7 @@ def paired(
     cpu = cpu_reference()
     reader = embedded.url(name, user=embedded.READER_ROLE)
     env = {**os.environ, "OPSBOOK_NOTEBOOKS": str(notebooks_with_trivial(HOME / f"notebooks-{runbook}", runbook))}
+    extra = page_parameters(runbook, reader, as_of, out)
     times: dict[str, list[float]] = {"trivial": [], runbook: []}
     order = ["trivial", runbook]
     if baseline:
@@ -218,6 +245,7 @@ def paired(
                     as_of,
                     str(out),
                     runbook,
+                    json.dumps(extra),
                 ],
                 capture_output=True,
                 text=True,
@@ -425,6 +453,11 @@ def main() -> None:
     )
     ap.add_argument("--lint-only", action="store_true", help="only the migration lint figure (no database)")
     ap.add_argument(
+        "--big-pages",
+        default="",
+        help="comma-separated pages also measured paired against their trivial twin at the 10 M scale",
+    )
+    ap.add_argument(
         "--pages",
         default="all",
         help="comma-separated pages measured paired against their trivial twin at the demo scale (default: all)",
@@ -486,6 +519,8 @@ def main() -> None:
             run_page(name, as_of, max(3, args.runs // 2), out)
             reconcile_day(name, as_of)
             plans(name, as_of)
+            for other in [p for p in args.big_pages.split(",") if p]:
+                paired(name, as_of, max(3, args.runs // 2), out, other)
     finally:
         embedded.stop()
         if not args.keep and not REUSED:

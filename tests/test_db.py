@@ -9,6 +9,9 @@ from opslib import db, embedded, queries, visibility
 from opslib.errors import DatabaseUnavailable, QueryFailed
 from opslib.results import Outcome
 
+# rls_blind is a cluster-wide role that test_role_safety makes too: the modules touching roles share a worker.
+pytestmark = pytest.mark.xdist_group("cluster_roles")
+
 
 def test_reader_session_refuses_writes(contract_db):
     with db.read_only(contract_db.reader, "test") as conn, pytest.raises(sa.exc.DBAPIError, match="read-only"):

@@ -101,8 +101,9 @@ def test_empty_contract_database_is_clean(contract_db, tmp_path):
     result = runner.run("rls-audit", {}, database_url=contract_db.reader, out_dir=tmp_path)
     assert result.error is None, result.error
     audit = [f for f in result.findings if f.check.startswith("rls-audit.") and f.subject not in {s for _, s in stray}]
-    assert len(audit) == (8 if stray else 9) and all(f.outcome is Outcome.OK for f in audit), [
-        (f.key, f.outcome) for f in audit
+    assert len(audit) == (8 if stray else 9), [f.key for f in audit]
+    assert all(f.outcome is Outcome.OK for f in audit), [
+        (f.key, f.outcome.value, f.value, f.detail[:300]) for f in audit if f.outcome is not Outcome.OK
     ]
     assert problems(result) == stray
     assert result.verdict is (Verdict.FAIL if stray else Verdict.PASS)

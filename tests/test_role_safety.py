@@ -26,7 +26,23 @@ def _admin(contract_db, *statements: str) -> None:
             conn.execute(sql)  # type: ignore[arg-type]  # test fixtures: constant SQL
 
 
+_MADE: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _drop_roles_made(contract_db):
+    """A role left behind is a BYPASSRLS login on the whole server: every later rls-audit run (and the
+    contract posture test) in this session would report it. Dropped before the test's database goes."""
+    yield
+    for name in _MADE:
+        _admin(contract_db, f"DROP OWNED BY {name}")
+        with psycopg.connect(embedded.libpq_url("postgres"), autocommit=True) as conn:
+            conn.execute(f"DROP ROLE IF EXISTS {name}")  # type: ignore[arg-type]  # test fixture names
+    _MADE.clear()
+
+
 def _role(contract_db, name: str, *grants: str) -> str:
+    _MADE.append(name)
     _admin(
         contract_db,
         f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{name}') "
