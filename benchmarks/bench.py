@@ -260,8 +260,13 @@ def paired(
     own = statistics.median(p - t for p, t in zip(times[runbook], times["trivial"], strict=True))
     print(
         f"   paired ({runs}x, alternating): {runbook} page median {page:.2f} s, trivial page {floor:.2f} s, "
-        f"ratio {page / floor:.2f}; the page's own cost (paired difference, median) {own:.2f} s "
-        f"[target <= {PAGE_OWN_TARGET_S} s: {'met' if own <= PAGE_OWN_TARGET_S else 'NOT met'}]"
+        f"ratio {page / floor:.2f}; the page's own cost (paired difference, median) {own:.2f} s"
+        # issue 8's target is the payments page's; the other pages are figures, not targets
+        + (
+            f" [target <= {PAGE_OWN_TARGET_S} s: {'met' if own <= PAGE_OWN_TARGET_S else 'NOT met'}]"
+            if runbook == "payments"
+            else ""
+        )
     )
     print(
         "     pairs (page/trivial): "
@@ -516,9 +521,10 @@ def main() -> None:
         if not args.skip_big:
             name, report = seed_db("bench_big", big_scale, "webhook_secret_mismatch")
             as_of = report.as_of.isoformat()
-            run_page(name, as_of, max(3, args.runs // 2), out)
-            reconcile_day(name, as_of)
-            plans(name, as_of)
+            if not args.paired_only:
+                run_page(name, as_of, max(3, args.runs // 2), out)
+                reconcile_day(name, as_of)
+                plans(name, as_of)
             for other in [p for p in args.big_pages.split(",") if p]:
                 paired(name, as_of, max(3, args.runs // 2), out, other)
     finally:
