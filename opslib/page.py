@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -703,14 +704,39 @@ def readable(frame: pd.DataFrame) -> Any:  # a pandas Styler
         else:
             # object columns: None / NaN read as an empty cell's "-", never as the words None / nan
             out[col] = series.map(lambda v: "-" if v is None or (isinstance(v, float) and v != v) else v)
-    return out.reset_index(drop=True).style.hide(axis="index")
+    # Cells hold what the database holds (log lines, message text, names): the Styler writes them as
+    # raw HTML unless told, so a stack trace's "<anonymous>" vanished and an <img src=...> in a row
+    # would be fetched by whoever opens the report.
+    styled = out.reset_index(drop=True).style.hide(axis="index")
+    return styled.format(escape="html").format_index(escape="html", axis=1)
+
+
+# A Markdown code span (`...`, or ``...``), which shows its text as written.
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+
+
+def markdown_text(text: str) -> str:
+    """Text for a Markdown cell that shows as written: <, > and & outside code spans become entities.
+
+    Sentences carry data and placeholders ("Releases → <release> → New Issues", a log line's
+    "<anonymous>"); Markdown passes a <word> through as an HTML tag, which the browser then hides.
+    Code spans keep their text: Markdown already shows it literally there.
+    """
+    parts: list[str] = []
+    at = 0
+    for m in _CODE_SPAN.finditer(text):
+        parts.append(html.escape(text[at : m.start()], quote=False))
+        parts.append(m.group(0))
+        at = m.end()
+    parts.append(html.escape(text[at:], quote=False))
+    return "".join(parts)
 
 
 def say(text: str) -> None:
     """A one-sentence answer, shown as a callout."""
     from IPython.display import Markdown, display
 
-    display(Markdown(f"> **{text}**"))
+    display(Markdown(f"> **{markdown_text(text)}**"))
 
 
 def in_kernel_env(name: str) -> bool:

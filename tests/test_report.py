@@ -169,3 +169,24 @@ def test_a_page_that_stopped_still_opens_with_an_error_banner():
 def test_exit_state_is_declared_by_the_step_result():
     state = ExitState(None, "판정 불가")
     assert state.to_json() == {"met": None, "sentence": "판정 불가", "since": None, "hold_minutes": None}
+
+
+def test_table_cells_are_shown_as_text_never_as_html():
+    # a stack trace's "<anonymous>" vanished; an <img> in a row would be fetched when the report opens
+    frame = pd.DataFrame(
+        {"first_message": ["at <anonymous> (index.ts:3)", "<img src='https://evil.example/x.png'> & more"], "n": [1, 2]}
+    )
+    html = page.table_html(frame, "Edge Function 에러 로그")
+    assert "at &lt;anonymous&gt; (index.ts:3)" in html
+    assert "<img" not in html and "&lt;img src=&#39;https://evil.example/x.png&#39;&gt; &amp; more" in html
+
+
+def test_a_callout_shows_its_placeholders_and_keeps_its_code_spans():
+    from nbconvert.filters.markdown import markdown2html
+
+    sentence = "수동 확인: Sentry → Releases → <release> → New Issues; then `opsbook run <page> --wi X` & go"
+    said = page.markdown_text(sentence)
+    rendered = markdown2html(f"> **{said}**")
+    assert "Releases → &lt;release&gt; → New Issues" in rendered, rendered
+    assert "<code>opsbook run &lt;page&gt; --wi X</code>" in rendered, rendered
+    assert "&amp; go" in rendered and "<release>" not in rendered
