@@ -497,9 +497,19 @@ def findings_html(items: Sequence[Finding]) -> str:
 BANNER_LINES = 10
 
 
+# A banner line quotes at most this much of a finding's detail.
+LINE_DETAIL_CHARS = 200
+
+
 def _finding_line(f: Finding) -> str:
     subj = f" · {f.subject}" if f.subject else ""
-    return f"{f.title}{subj}: {format_value(f.value, f.unit)}"
+    shown = format_value(f.value, f.unit)
+    if shown == "-" and f.detail:
+        # a check without a number (the smoke's T1 login, a case that failed) says what happened:
+        # its P0 line in the banner read "…리다이렉트: -"
+        detail = " ".join(f.detail.split())
+        shown = detail if len(detail) <= LINE_DETAIL_CHARS else detail[: LINE_DETAIL_CHARS - 1] + "…"
+    return f"{f.title}{subj}: {shown}"
 
 
 def _seen_by(found: Sequence[Finding]) -> str:

@@ -190,3 +190,20 @@ def test_a_callout_shows_its_placeholders_and_keeps_its_code_spans():
     assert "Releases → &lt;release&gt; → New Issues" in rendered, rendered
     assert "<code>opsbook run &lt;page&gt; --wi X</code>" in rendered, rendered
     assert "&amp; go" in rendered and "<release>" not in rendered
+
+
+def test_a_banner_line_without_a_number_says_what_happened():
+    # the smoke's T1 (a login that failed) has no value: its P0 line read "…리다이렉트: -"
+    login = Finding(
+        check="smoke.T1",
+        outcome=Outcome.CRITICAL,
+        section="§6",
+        title="T1 인증 (auth): 로그인 → 홈 진입",
+        severity=Severity.P0,
+        detail="로그인 폼으로 로그인: 로그인 후에도 /login에 머묾 (still on /login after submitting)\n" + "x" * 400,
+    )
+    html = page.verdict_html(Verdict.FAIL, [login, _finding("payments.double_credit", 3)], _book())
+    line = html.split("<b>[P0]</b> T1 인증", 1)[1].split("</li>", 1)[0]
+    assert "로그인 후에도 /login에 머묾" in line and ": -" not in line
+    assert len(line) < 260 and line.endswith("…"), "one line, however long the detail"
+    assert "payments.double_credit title (words): 3건" in html, "a measured value is still what the line shows"
