@@ -718,7 +718,23 @@ def readable(frame: pd.DataFrame) -> Any:  # a pandas Styler
     # raw HTML unless told, so a stack trace's "<anonymous>" vanished and an <img src=...> in a row
     # would be fetched by whoever opens the report.
     styled = out.reset_index(drop=True).style.hide(axis="index")
-    return styled.format(escape="html").format_index(escape="html", axis=1)
+    styled = styled.format(escape="html").format_index(escape="html", axis=1)
+    # Numbers stay right-aligned to compare by eye; words read from the left (JupyterLab's CSS
+    # right-aligns every cell, so a sentence column read as a ragged right edge).
+    words = [i for i, col in enumerate(frame.columns) if _is_text(frame[col])]
+    styled = styled.set_table_styles(
+        [{"selector": f"td.col{i}, th.col{i}", "props": "text-align: left"} for i in words], overwrite=False
+    )
+    return styled
+
+
+def _is_text(series: pd.Series) -> bool:
+    kind = series.dtype
+    return not (
+        pd.api.types.is_numeric_dtype(kind)
+        or pd.api.types.is_datetime64_any_dtype(kind)
+        or isinstance(kind, pd.DatetimeTZDtype)
+    )
 
 
 # A Markdown code span (`...`, or ``...``), which shows its text as written.

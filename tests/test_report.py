@@ -207,3 +207,19 @@ def test_a_banner_line_without_a_number_says_what_happened():
     assert "로그인 후에도 /login에 머묾" in line and ": -" not in line
     assert len(line) < 260 and line.endswith("…"), "one line, however long the detail"
     assert "payments.double_credit title (words): 3건" in html, "a measured value is still what the line shows"
+
+
+def test_words_read_from_the_left_and_numbers_line_up_on_the_right():
+    # JupyterLab's CSS right-aligns every cell: the smoke summary's sentences read off a ragged right edge
+    frame = pd.DataFrame(
+        {
+            "본 것 (what was seen)": ["로그인 후에도 /login에 머묾", "목록 1건"],
+            "invocations": [40, 59],
+            "p95": [1.5, 2.25],
+            "at": pd.to_datetime(["2026-12-03T07:00:00Z", "2026-12-03T07:05:00Z"]),
+        }
+    )
+    html = page.table_html(frame, "summary")
+    css = html.split("</style>", 1)[0]
+    assert "td.col0 {\n  text-align: left;" in css and " th.col0 {\n  text-align: left;" in css
+    assert not any(f"col{i} " in css for i in (1, 2, 3)), css
