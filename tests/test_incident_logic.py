@@ -443,3 +443,16 @@ def test_close_sentence_without_any_run(tmp_path):
 def test_update_times_parse(text):
     parsed = incident.parse_times(text, name="update_times")
     assert parsed is None if not text else len(parsed) == 2
+
+
+def test_no_mitigation_with_the_wi_says_where_it_was_looked_for(tmp_path):
+    # the P3 line read "완화 조치 실행 …: 0건" and its detail cell was empty
+    bundle(tmp_path, "payments", T0, findings=[finding("p", "P0")])
+    ev = incident.collect(tmp_path, WI)
+    none = next(f for f in build(ev).findings if f.check == "incident.mitigation_executed")
+    assert none.outcome.is_problem and none.value == 0
+    assert WI in none.detail and "admin_audit_log" in none.detail and "드라이런만" in none.detail
+    row = {"id": 1, "created_at": T0, "action": "kill_switch.toggle", "target_type": "feature_flag"}
+    one = build(ev, executed=pd.DataFrame([{**row, "target_id": "payments.enabled", "changed": True}]))
+    done = next(f for f in one.findings if f.check == "incident.mitigation_executed")
+    assert not done.outcome.is_problem and f"{WI}로 실행된 가드 조치 1건" in done.detail
