@@ -456,3 +456,15 @@ def test_no_mitigation_with_the_wi_says_where_it_was_looked_for(tmp_path):
     one = build(ev, executed=pd.DataFrame([{**row, "target_id": "payments.enabled", "changed": True}]))
     done = next(f for f in one.findings if f.check == "incident.mitigation_executed")
     assert not done.outcome.is_problem and f"{WI}로 실행된 가드 조치 1건" in done.detail
+
+
+def test_the_report_top_names_the_incidents_severity_not_only_the_records_gaps(tmp_path):
+    # the banner's severity is the page's own findings (P3 here): it read "심각도 P3 · 다음 스프린트"
+    # above a P0 outage
+    bundle(tmp_path, "payments", T0, findings=[finding("p", "P0")])
+    report = build(incident.collect(tmp_path, WI))
+    assert max(f.severity.rank for f in report.findings if f.outcome.is_problem and f.severity) >= 2
+    assert report.headline.startswith("인시던트 심각도 P0 (증거로 계산") and "15분" in report.headline
+    given = build(incident.collect(tmp_path, WI), severity="P1")
+    assert "P1 (IC 입력" in given.headline and "30분" in given.headline
+    assert "판단 불가" in build(incident.collect(tmp_path / "none", WI)).headline
