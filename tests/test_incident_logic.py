@@ -49,6 +49,7 @@ def bundle(
     keyed: affected.Affected | None = None,
     headline: list[str] | None = None,
     verdict: str = "FAIL",
+    facts: dict[str, Any] | None = None,
 ) -> Path:
     """A sealed run folder exactly as the runner leaves one."""
     folder = evidence.new_run_folder(out, runbook, started, wi)
@@ -68,7 +69,7 @@ def bundle(
         "verdict": verdict,
         "headline": headline or [],
         "findings": findings or [],
-        "facts": {},
+        "facts": facts or {},
         "exit_state": exit_state,
         "incident": inc,
         "mitigations": [],
@@ -468,3 +469,25 @@ def test_the_report_top_names_the_incidents_severity_not_only_the_records_gaps(t
     given = build(incident.collect(tmp_path, WI), severity="P1")
     assert "P1 (IC 입력" in given.headline and "30분" in given.headline
     assert "판단 불가" in build(incident.collect(tmp_path / "none", WI)).headline
+
+
+def test_cause_candidates_are_sentences_not_a_pages_nested_facts(tmp_path):
+    # the board's coverage/decision and the deploy's deployment were printed as Python dicts
+    board_facts = {
+        "decision": {"severity": "P0", "next_pages": [{"page": "payments"}]},
+        "coverage": [{"도메인": "결제", "측정됨 (measured)": 3}],
+        "failing_providers": ["kakao", "apple"],
+        "broken_stage": "webhook",
+        "signature_secret_match": False,
+    }
+    login = finding("smoke.T1", "P0", value=None, title="T1 인증", detail="로그인 후에도 /login에 머묾")
+    bundle(tmp_path, "payments", T0, findings=[finding("p", "P0")], facts=board_facts)
+    bundle(tmp_path, "smoke", T0 + timedelta(minutes=5), findings=[login])
+    report = build(incident.collect(tmp_path, WI))
+    said = " ".join(report.timeline["이벤트"])
+    assert "failing_providers = kakao, apple" in said and "broken_stage = webhook" in said
+    assert "signature_secret_match = False" in said
+    assert "decision" not in said and "coverage" not in said and "{" not in said, said
+    assert "T1 인증: 로그인 후에도 /login에 머묾" in said and "None" not in said
+    pm = report.postmortem()
+    assert "{'" not in pm and "T1 인증: 로그인 후에도 /login에 머묾" in pm
