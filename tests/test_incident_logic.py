@@ -19,6 +19,7 @@ import pytest
 from opslib import affected, evidence, incident
 from opslib.incident import cadence, closing
 from opslib.results import Severity
+from opslib.timewindow import kst
 
 T0 = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)  # 03:00 KST
 WI = "WI-042"
@@ -491,3 +492,15 @@ def test_cause_candidates_are_sentences_not_a_pages_nested_facts(tmp_path):
     assert "T1 인증: 로그인 후에도 /login에 머묾" in said and "None" not in said
     pm = report.postmortem()
     assert "{'" not in pm and "T1 인증: 로그인 후에도 /login에 머묾" in pm
+
+
+def test_an_incident_declared_before_any_run_starts_at_its_declaration(tmp_path):
+    # declared on a user's report, the board run an hour later: the update's 시작 was the run's time
+    bundle(tmp_path, "alerts", T0 + timedelta(minutes=60), findings=[finding("alerts.x", "P0")])
+    report = build(incident.collect(tmp_path, WI), declared=T0, title="결제 실패")
+    assert report.started == T0
+    assert f"시작: {kst(T0)} |" in report.comms_text, report.comms_text
+    closed = build(incident.collect(tmp_path, WI), declared=T0, closed=T0 + timedelta(minutes=90), title="결제 실패")
+    assert "**지속 시간**: 90분" in closed.postmortem()
+    later = build(incident.collect(tmp_path, WI), declared=T0 + timedelta(minutes=70))
+    assert later.started == T0 + timedelta(minutes=60), "a detection before the declaration still starts it"

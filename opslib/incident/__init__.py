@@ -93,7 +93,7 @@ class Incident:
 
     @property
     def started(self) -> datetime | None:
-        e = timeline.first(self.events, Kind.DETECTED) or timeline.first(self.events, Kind.DECLARED)
+        e = timeline.onset(self.events)
         return e.at if e else None
 
     def postmortem(self, *, names: bool = True) -> str:
@@ -162,7 +162,7 @@ def assemble(
     causes = len({c for r in ev.runs if r.problems for c in timeline.cause_facts(r)})
     steps = closing.checklist(declared, classification, executed, cad, causes, close)
     name = title or _title(ev)
-    started = timeline.first(events, Kind.DETECTED) or timeline.first(events, Kind.DECLARED)
+    started = timeline.onset(events)
     text = comms.update_text(ev.wi_id, name, classification, started.at if started else None, total, events, close, cad)
     inputs = postmortem.Inputs(ev.wi_id, name, dict(roles or {}), declared, closed, link_base or ev.folder)
     found = closing.findings(ev, classification, close, cad, len(executed))

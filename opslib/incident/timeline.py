@@ -219,6 +219,14 @@ def frame(events: Sequence[Event]) -> pd.DataFrame:
     )
 
 
+def onset(events: Sequence[Event]) -> Event | None:
+    """When the incident started as far as the record knows: the first detection or the declaration,
+    whichever came first. A page run after a declaration made on a user's report detects late: the
+    status update's 시작 and the post-mortem's duration began after the declaration."""
+    known = [e for e in (first(events, Kind.DETECTED), first(events, Kind.DECLARED)) if e is not None]
+    return min(known, key=lambda e: e.at) if known else None
+
+
 def first(events: Sequence[Event], kind: Kind) -> Event | None:
     return next((e for e in events if e.kind is kind), None)
 
