@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -496,9 +497,19 @@ def findings_html(items: Sequence[Finding]) -> str:
 BANNER_LINES = 10
 
 
+# A banner line quotes at most this much of a finding's detail.
+LINE_DETAIL_CHARS = 200
+
+
 def _finding_line(f: Finding) -> str:
     subj = f" · {f.subject}" if f.subject else ""
-    return f"{f.title}{subj}: {format_value(f.value, f.unit)}"
+    shown = format_value(f.value, f.unit)
+    if shown == "-" and f.detail:
+        # a check without a number (the smoke's T1 login, a case that failed) says what happened:
+        # its P0 line in the banner read "…리다이렉트: -"
+        detail = " ".join(f.detail.split())
+        shown = detail if len(detail) <= LINE_DETAIL_CHARS else detail[: LINE_DETAIL_CHARS - 1] + "…"
+    return f"{f.title}{subj}: {shown}"
 
 
 def _seen_by(found: Sequence[Finding]) -> str:
@@ -703,14 +714,55 @@ def readable(frame: pd.DataFrame) -> Any:  # a pandas Styler
         else:
             # object columns: None / NaN read as an empty cell's "-", never as the words None / nan
             out[col] = series.map(lambda v: "-" if v is None or (isinstance(v, float) and v != v) else v)
-    return out.reset_index(drop=True).style.hide(axis="index")
+    # Cells hold what the database holds (log lines, message text, names): the Styler writes them as
+    # raw HTML unless told, so a stack trace's "<anonymous>" vanished and an <img src=...> in a row
+    # would be fetched by whoever opens the report.
+    styled = out.reset_index(drop=True).style.hide(axis="index")
+    styled = styled.format(escape="html").format_index(escape="html", axis=1)
+    # Numbers stay right-aligned to compare by eye; words read from the left (JupyterLab's CSS
+    # right-aligns every cell, so a sentence column read as a ragged right edge).
+    words = [i for i, col in enumerate(frame.columns) if _is_text(frame[col])]
+    styled = styled.set_table_styles(
+        [{"selector": f"td.col{i}, th.col{i}", "props": "text-align: left"} for i in words], overwrite=False
+    )
+    return styled
+
+
+def _is_text(series: pd.Series) -> bool:
+    kind = series.dtype
+    return not (
+        pd.api.types.is_numeric_dtype(kind)
+        or pd.api.types.is_datetime64_any_dtype(kind)
+        or isinstance(kind, pd.DatetimeTZDtype)
+    )
+
+
+# A Markdown code span (`...`, or ``...``), which shows its text as written.
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+
+
+def markdown_text(text: str) -> str:
+    """Text for a Markdown cell that shows as written: <, > and & outside code spans become entities.
+
+    Sentences carry data and placeholders ("Releases → <release> → New Issues", a log line's
+    "<anonymous>"); Markdown passes a <word> through as an HTML tag, which the browser then hides.
+    Code spans keep their text: Markdown already shows it literally there.
+    """
+    parts: list[str] = []
+    at = 0
+    for m in _CODE_SPAN.finditer(text):
+        parts.append(html.escape(text[at : m.start()], quote=False))
+        parts.append(m.group(0))
+        at = m.end()
+    parts.append(html.escape(text[at:], quote=False))
+    return "".join(parts)
 
 
 def say(text: str) -> None:
     """A one-sentence answer, shown as a callout."""
     from IPython.display import Markdown, display
 
-    display(Markdown(f"> **{text}**"))
+    display(Markdown(f"> **{markdown_text(text)}**"))
 
 
 def in_kernel_env(name: str) -> bool:

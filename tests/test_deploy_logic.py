@@ -125,3 +125,43 @@ def test_every_deploy_query_follows_its_window(contract_db, artifacts):
             report.append({"query": name, "class": found.plan_class, "seq": list(found.seq_scanned)})
             assert not set(found.seq_scanned) - SMALL_TABLES, f"{name} scans {found.seq_scanned} whole"
     (artifacts / "deploy-plans.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+def _observed(minutes: int = 60):
+    from opslib.deploy.changes import Deployment
+    from opslib.timewindow import Window
+
+    at = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
+    return Deployment(
+        deploy_at=at,
+        inferred=True,
+        release="",
+        before=Window(at - timedelta(minutes=minutes), at),
+        after=Window(at, at + timedelta(minutes=minutes)),
+        observe_minutes=minutes,
+        observation_ends=at + timedelta(minutes=minutes),
+        changes=(),
+        judged=(),
+        requested=(),
+        table=pd.DataFrame(),
+        events=pd.DataFrame(),
+        sentence="",
+        findings=(),
+    )
+
+
+def test_a_met_exit_names_the_checklist_lines_left_to_check_by_hand():
+    # a green "충족" read as if §2's Sentry and smoke lines had been checked too
+    from opslib import checks
+    from opslib.deploy import exit_condition
+    from opslib.results import Finding
+
+    def unmeasured(check: str) -> Finding:
+        c = checks.get(check)
+        return Finding(check=check, outcome=Outcome.NOT_EVALUATED, section=c.section, title=c.title, detail="by hand")
+
+    left = exit_condition(_observed(), [unmeasured("deploy.sentry_new_errors"), unmeasured("deploy.smoke_run")])
+    assert left.met is True and "관찰 완료" in left.sentence
+    assert "남은 확인 (still to check): Sentry 신규 에러, 스모크 테스트 실행" in left.sentence, left.sentence
+    clean = exit_condition(_observed(), [])
+    assert clean.met is True and "남은 확인" not in clean.sentence

@@ -122,6 +122,8 @@ def test_drill_matrix(scenario, page_run):
         assert not problems, f"healthy deploy raised {[(f.key, f.severity.value) for f in problems]}"
         assert result.verdict is Verdict.PASS
         assert data["facts"]["exit_condition_met"] is True and facts["complete"] is True
+        # no Sentry source and no smoke run of the WI: the met exit says what is left by hand
+        assert "남은 확인 (still to check): Sentry 신규 에러" in data["exit_state"]["sentence"]
         assert not [m for m in data["mitigations"] if m["needed"] and m["action"] == "deploy-rollback"]
     else:
         # exactly the ground truth, no other problem

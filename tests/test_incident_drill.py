@@ -195,6 +195,10 @@ def test_the_incident_page_closes_and_is_conditional_only_on_the_late_update(dri
     problems = {f["check"] for f in result["findings"] if f["outcome"] in ("WARN", "CRITICAL")}
     assert problems == {"incident.updates_overdue"}
     assert page.verdict is Verdict.CONDITIONAL_PASS
+    # the banner's own severity is the record's gap (P2); the incident's P0 is said first
+    html = (page.folder / "incident.html").read_text(encoding="utf-8")
+    top = html[html.index("data-verdict=") :][:3000]
+    assert "인시던트 심각도 P0 (증거로 계산" in top and top.index("인시던트 심각도 P0") < top.index("심각도 P2")
 
 
 def test_the_post_mortem_has_the_right_timeline(drill):

@@ -19,6 +19,7 @@ import pytest
 from opslib import affected, evidence, incident
 from opslib.incident import cadence, closing
 from opslib.results import Severity
+from opslib.timewindow import kst
 
 T0 = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)  # 03:00 KST
 WI = "WI-042"
@@ -49,6 +50,7 @@ def bundle(
     keyed: affected.Affected | None = None,
     headline: list[str] | None = None,
     verdict: str = "FAIL",
+    facts: dict[str, Any] | None = None,
 ) -> Path:
     """A sealed run folder exactly as the runner leaves one."""
     folder = evidence.new_run_folder(out, runbook, started, wi)
@@ -68,7 +70,7 @@ def bundle(
         "verdict": verdict,
         "headline": headline or [],
         "findings": findings or [],
-        "facts": {},
+        "facts": facts or {},
         "exit_state": exit_state,
         "incident": inc,
         "mitigations": [],
@@ -443,3 +445,62 @@ def test_close_sentence_without_any_run(tmp_path):
 def test_update_times_parse(text):
     parsed = incident.parse_times(text, name="update_times")
     assert parsed is None if not text else len(parsed) == 2
+
+
+def test_no_mitigation_with_the_wi_says_where_it_was_looked_for(tmp_path):
+    # the P3 line read "완화 조치 실행 …: 0건" and its detail cell was empty
+    bundle(tmp_path, "payments", T0, findings=[finding("p", "P0")])
+    ev = incident.collect(tmp_path, WI)
+    none = next(f for f in build(ev).findings if f.check == "incident.mitigation_executed")
+    assert none.outcome.is_problem and none.value == 0
+    assert WI in none.detail and "admin_audit_log" in none.detail and "드라이런만" in none.detail
+    row = {"id": 1, "created_at": T0, "action": "kill_switch.toggle", "target_type": "feature_flag"}
+    one = build(ev, executed=pd.DataFrame([{**row, "target_id": "payments.enabled", "changed": True}]))
+    done = next(f for f in one.findings if f.check == "incident.mitigation_executed")
+    assert not done.outcome.is_problem and f"{WI}로 실행된 가드 조치 1건" in done.detail
+
+
+def test_the_report_top_names_the_incidents_severity_not_only_the_records_gaps(tmp_path):
+    # the banner's severity is the page's own findings (P3 here): it read "심각도 P3 · 다음 스프린트"
+    # above a P0 outage
+    bundle(tmp_path, "payments", T0, findings=[finding("p", "P0")])
+    report = build(incident.collect(tmp_path, WI))
+    assert max(f.severity.rank for f in report.findings if f.outcome.is_problem and f.severity) >= 2
+    assert report.headline.startswith("인시던트 심각도 P0 (증거로 계산") and "15분" in report.headline
+    given = build(incident.collect(tmp_path, WI), severity="P1")
+    assert "P1 (IC 입력" in given.headline and "30분" in given.headline
+    assert "판단 불가" in build(incident.collect(tmp_path / "none", WI)).headline
+
+
+def test_cause_candidates_are_sentences_not_a_pages_nested_facts(tmp_path):
+    # the board's coverage/decision and the deploy's deployment were printed as Python dicts
+    board_facts = {
+        "decision": {"severity": "P0", "next_pages": [{"page": "payments"}]},
+        "coverage": [{"도메인": "결제", "측정됨 (measured)": 3}],
+        "failing_providers": ["kakao", "apple"],
+        "broken_stage": "webhook",
+        "signature_secret_match": False,
+    }
+    login = finding("smoke.T1", "P0", value=None, title="T1 인증", detail="로그인 후에도 /login에 머묾")
+    bundle(tmp_path, "payments", T0, findings=[finding("p", "P0")], facts=board_facts)
+    bundle(tmp_path, "smoke", T0 + timedelta(minutes=5), findings=[login])
+    report = build(incident.collect(tmp_path, WI))
+    said = " ".join(report.timeline["이벤트"])
+    assert "failing_providers = kakao, apple" in said and "broken_stage = webhook" in said
+    assert "signature_secret_match = False" in said
+    assert "decision" not in said and "coverage" not in said and "{" not in said, said
+    assert "T1 인증: 로그인 후에도 /login에 머묾" in said and "None" not in said
+    pm = report.postmortem()
+    assert "{'" not in pm and "T1 인증: 로그인 후에도 /login에 머묾" in pm
+
+
+def test_an_incident_declared_before_any_run_starts_at_its_declaration(tmp_path):
+    # declared on a user's report, the board run an hour later: the update's 시작 was the run's time
+    bundle(tmp_path, "alerts", T0 + timedelta(minutes=60), findings=[finding("alerts.x", "P0")])
+    report = build(incident.collect(tmp_path, WI), declared=T0, title="결제 실패")
+    assert report.started == T0
+    assert f"시작: {kst(T0)} |" in report.comms_text, report.comms_text
+    closed = build(incident.collect(tmp_path, WI), declared=T0, closed=T0 + timedelta(minutes=90), title="결제 실패")
+    assert "**지속 시간**: 90분" in closed.postmortem()
+    later = build(incident.collect(tmp_path, WI), declared=T0 + timedelta(minutes=70))
+    assert later.started == T0 + timedelta(minutes=60), "a detection before the declaration still starts it"

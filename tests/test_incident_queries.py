@@ -113,6 +113,7 @@ def test_the_page_on_an_empty_contract_database_without_evidence_says_it_cannot_
     assert result.verdict is Verdict.ERROR
     errors = [f for f in result.findings if f.outcome is Outcome.ERROR]
     assert [f.check for f in errors] == ["incident.evidence"]
+    assert result.headline and result.headline[0].startswith("인시던트 심각도: 판단 불가"), result.headline
     data = json.loads((result.folder / "result.json").read_text())
     assert data["exit_state"]["met"] is None
     assert (tmp_path / "evidence" / "postmortem_WI-1.md").is_file()

@@ -169,3 +169,81 @@ def test_a_page_that_stopped_still_opens_with_an_error_banner():
 def test_exit_state_is_declared_by_the_step_result():
     state = ExitState(None, "판정 불가")
     assert state.to_json() == {"met": None, "sentence": "판정 불가", "since": None, "hold_minutes": None}
+
+
+def test_table_cells_are_shown_as_text_never_as_html():
+    # a stack trace's "<anonymous>" vanished; an <img> in a row would be fetched when the report opens
+    frame = pd.DataFrame(
+        {"first_message": ["at <anonymous> (index.ts:3)", "<img src='https://evil.example/x.png'> & more"], "n": [1, 2]}
+    )
+    html = page.table_html(frame, "Edge Function 에러 로그")
+    assert "at &lt;anonymous&gt; (index.ts:3)" in html
+    assert "<img" not in html and "&lt;img src=&#39;https://evil.example/x.png&#39;&gt; &amp; more" in html
+
+
+def test_a_callout_shows_its_placeholders_and_keeps_its_code_spans():
+    from nbconvert.filters.markdown import markdown2html
+
+    sentence = "수동 확인: Sentry → Releases → <release> → New Issues; then `opsbook run <page> --wi X` & go"
+    said = page.markdown_text(sentence)
+    rendered = markdown2html(f"> **{said}**")
+    assert "Releases → &lt;release&gt; → New Issues" in rendered, rendered
+    assert "<code>opsbook run &lt;page&gt; --wi X</code>" in rendered, rendered
+    assert "&amp; go" in rendered and "<release>" not in rendered
+
+
+def test_a_banner_line_without_a_number_says_what_happened():
+    # the smoke's T1 (a login that failed) has no value: its P0 line read "…리다이렉트: -"
+    login = Finding(
+        check="smoke.T1",
+        outcome=Outcome.CRITICAL,
+        section="§6",
+        title="T1 인증 (auth): 로그인 → 홈 진입",
+        severity=Severity.P0,
+        detail="로그인 폼으로 로그인: 로그인 후에도 /login에 머묾 (still on /login after submitting)\n" + "x" * 400,
+    )
+    html = page.verdict_html(Verdict.FAIL, [login, _finding("payments.double_credit", 3)], _book())
+    line = html.split("<b>[P0]</b> T1 인증", 1)[1].split("</li>", 1)[0]
+    assert "로그인 후에도 /login에 머묾" in line and ": -" not in line
+    assert len(line) < 260 and line.endswith("…"), "one line, however long the detail"
+    assert "payments.double_credit title (words): 3건" in html, "a measured value is still what the line shows"
+
+
+def test_words_read_from_the_left_and_numbers_line_up_on_the_right():
+    # JupyterLab's CSS right-aligns every cell: the smoke summary's sentences read off a ragged right edge
+    frame = pd.DataFrame(
+        {
+            "본 것 (what was seen)": ["로그인 후에도 /login에 머묾", "목록 1건"],
+            "invocations": [40, 59],
+            "p95": [1.5, 2.25],
+            "at": pd.to_datetime(["2026-12-03T07:00:00Z", "2026-12-03T07:05:00Z"]),
+        }
+    )
+    html = page.table_html(frame, "summary")
+    css = html.split("</style>", 1)[0]
+    assert "td.col0 {\n  text-align: left;" in css and " th.col0 {\n  text-align: left;" in css
+    assert not any(f"col{i} " in css for i in (1, 2, 3)), css
+
+
+def test_korean_in_a_narrow_column_wraps_between_words_in_chromium(tmp_path):
+    # the incident timeline's 단계 column beside a long event read one syllable a line
+    from conftest import chromium_path
+    from playwright.sync_api import sync_playwright
+
+    frame = pd.DataFrame(
+        {"단계": ["런북 페이지 실행"], "이벤트": ["deployment 변경과 함수 5xx 비율 회귀, 배포 후 관찰 중 " * 12]}
+    )
+    nb = nbformat.v4.new_notebook()
+    out = nbformat.v4.new_output("display_data", data={"text/html": page.table_html(frame, "타임라인")})
+    nb.cells = [nbformat.v4.new_code_cell("show()", outputs=[out])]
+    evidence.export_html(nb, tmp_path / "r.html")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
+        view = browser.new_page(viewport={"width": 1280, "height": 900})
+        view.goto((tmp_path / "r.html").as_uri())
+        lines = view.evaluate(
+            """() => { const td = document.querySelector('td.col0'); const r = document.createRange();
+                 r.selectNodeContents(td); return r.getClientRects().length; }"""
+        )
+        browser.close()
+    assert 1 <= lines <= 3, f"'런북 페이지 실행' took {lines} lines"

@@ -247,3 +247,14 @@ def test_the_demo_does_not_pretend_to_smoke_test_a_database(capsys):
     assert main(["demo", "--runbook", "smoke"]) == runner.ExitCode.USAGE
     err = capsys.readouterr().err
     assert "web app" in err and "Traceback" not in err
+
+
+def test_a_long_case_detail_is_cut_visibly_in_the_summary(env, tmp_path):
+    # the summary cut T1's detail at 160 characters and read "… · 페이지 응답 HTTP 400 ("
+    plan = _plan(tmp_path)
+    detail = "로그인 후에도 /login에 머묾 (still on /login after submitting: a login loop) " * 4
+    t1 = _run(plan.case("T1"), "failed", Severity.P0, detail, shot=_png(tmp_path / "t1.png"))
+    j = _all_passed(plan, tmp_path, T1=t1)
+    seen = j.summary.set_index("케이스").loc["T1", "본 것 (what was seen)"]
+    assert len(seen) == 160 and seen.endswith("…") and seen[:-1] in detail
+    assert j.summary.set_index("케이스").loc["T2", "본 것 (what was seen)"] == j.cases["T2"].detail

@@ -55,7 +55,10 @@ def smoke_run(app_db, tmp_path_factory, request):
     chromium = chromium_path()
     done: dict[str, runner.RunResult] = {}
 
-    def run(name: str, switches: tuple[str, ...] = (), **params: object) -> runner.RunResult:
+    def run(
+        name: str, switches: tuple[str, ...] = (), *, database_url: str | None = None, **params: object
+    ) -> runner.RunResult:
+        """database_url: where the page reads (default: the stand-in's own database)."""
         if name in done:
             return done[name]
         app = serve(app_db.admin, switches)
@@ -71,7 +74,11 @@ def smoke_run(app_db, tmp_path_factory, request):
                 **params,
             }
             done[name] = runner.run(
-                "smoke", given, database_url=app_db.reader, out_dir=tmp_path_factory.mktemp(name), wi_id="WI-314"
+                "smoke",
+                given,
+                database_url=database_url or app_db.reader,
+                out_dir=tmp_path_factory.mktemp(name),
+                wi_id="WI-314",
             )
         finally:
             app.stop()
@@ -174,6 +181,21 @@ def test_no_password_and_no_raw_email_in_any_file(smoke_run):
                 assert MAIN not in text and PEER not in text, f"{path.name} holds a raw email"
         params = json.loads((result.folder / "result.json").read_text())["parameters"]
         assert PASSWORD not in json.dumps(params)
+
+
+def test_an_empty_contract_database_is_shown_as_not_cross_checked_never_as_a_finding(smoke_run, contract_db):
+    # the reader points at an empty contract database while the app works (a wrong or fresh database):
+    # the browser's seven cases judge the app; the database's side says it knows no such account
+    result = smoke_run("empty_db", database_url=contract_db.reader)
+    assert result.error is None, result.error
+    assert result.verdict is Verdict.PASS, [f.to_json() for f in result.findings if f.outcome is not Outcome.OK]
+    t3 = _case(result, "T3")
+    assert t3 and all(f.outcome is Outcome.OK for f in t3) and "목록" in t3[0].detail
+    purchases = next(f for f in result.findings if f.check == "smoke.dt_purchases")
+    assert purchases.value == 0 and "판정은 결제 페이지" in purchases.detail, "shown as evidence, not judged"
+    html = (result.folder / "smoke.html").read_text(encoding="utf-8")
+    assert "계정 없음/확인 불가 (not found)" in html, "the database's side says it does not know the account"
+    assert runner.evidence.verify(result.folder) == []
 
 
 # --- five cases broken at once ------------------------------------------------------------------

@@ -43,7 +43,16 @@ def exit_condition(deployment: Deployment, found: Sequence[Finding]) -> ExitCond
             f"충족: 배포 {kst(deployment.deploy_at)} 후 {deployment.observe_minutes}분 관찰 완료, P0/P1 회귀 없음 "
             "(observation complete, no regression)"
         )
+        # the regression rule is met, but a green "충족" alone read as if §2's Sentry and smoke lines
+        # had been checked too: the banner names the ones still to do by hand
+        by_hand = [f.title.split(" (")[0] for f in found if f.check in BY_HAND and f.outcome is Outcome.NOT_EVALUATED]
+        if by_hand:
+            text += f" · 남은 확인 (still to check): {', '.join(dict.fromkeys(by_hand))}"
     return ExitCondition(met, text, ExitState(met, text))
+
+
+# §2 checklist lines that a run can leave unmeasured (no Sentry source given, no smoke run of the WI yet).
+BY_HAND = ("deploy.sentry_new_errors", "deploy.smoke_run")
 
 
 def impact(deployment: Deployment, functions: FunctionComparison) -> pd.DataFrame:

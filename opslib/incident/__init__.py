@@ -68,6 +68,22 @@ class Incident:
     findings: tuple[Finding, ...]
 
     @property
+    def headline(self) -> str:
+        """The incident's own severity for the top of the report. The banner's severity is that of this
+        page's findings (gaps in the record, P2/P3 at worst): alone it read "심각도 P3 · 업데이트 주기
+        다음 스프린트" above a P0 outage."""
+        sev = self.classification.severity
+        if sev is None and not self.evidence.runs:
+            return f"인시던트 심각도: 판단 불가 (no verified page run of {self.wi_id} to judge from)"
+        if sev is None:
+            return f"인시던트 심각도: 증거에 문제 없음 (no page run of {self.wi_id} found a problem)"
+        source = "IC 입력 (given)" if self.classification.given else "증거로 계산 (computed from the evidence)"
+        return (
+            f"인시던트 심각도 {sev.value} ({source}) · 상황 업데이트 주기 {sev.update_cadence} · "
+            "아래 판정은 인시던트 기록의 빈틈 (the verdict below judges the incident record, not the outage)"
+        )
+
+    @property
     def timeline(self) -> pd.DataFrame:
         return timeline.frame(self.events)
 
@@ -77,7 +93,7 @@ class Incident:
 
     @property
     def started(self) -> datetime | None:
-        e = timeline.first(self.events, Kind.DETECTED) or timeline.first(self.events, Kind.DECLARED)
+        e = timeline.onset(self.events)
         return e.at if e else None
 
     def postmortem(self, *, names: bool = True) -> str:
@@ -146,7 +162,7 @@ def assemble(
     causes = len({c for r in ev.runs if r.problems for c in timeline.cause_facts(r)})
     steps = closing.checklist(declared, classification, executed, cad, causes, close)
     name = title or _title(ev)
-    started = timeline.first(events, Kind.DETECTED) or timeline.first(events, Kind.DECLARED)
+    started = timeline.onset(events)
     text = comms.update_text(ev.wi_id, name, classification, started.at if started else None, total, events, close, cad)
     inputs = postmortem.Inputs(ev.wi_id, name, dict(roles or {}), declared, closed, link_base or ev.folder)
     found = closing.findings(ev, classification, close, cad, len(executed))

@@ -204,5 +204,12 @@ def findings(
             detail=classification.sentence,
         )
     )
-    out.append(checks.evaluate(checks.get("incident.mitigation_executed"), executed))
+    # the banner's P3 line and the table said only the count: say where it was looked for
+    where = f"admin_audit_log, reason 'WI {ev.wi_id}' 또는 metadata.opsbook.wi_id"
+    said = (
+        f"{ev.wi_id}로 실행된 가드 조치 {executed}건 ({where})"
+        if executed
+        else f"{ev.wi_id}로 실행된 완화 조치 없음: 드라이런만 (no guarded action executed with {ev.wi_id}; {where})"
+    )
+    out.append(checks.evaluate(checks.get("incident.mitigation_executed"), executed, detail=said))
     return tuple(out)

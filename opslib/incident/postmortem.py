@@ -20,7 +20,7 @@ from opslib.incident.bundles import Evidence
 from opslib.incident.cadence import Cadence
 from opslib.incident.closing import Classification, Close
 from opslib.incident.impact import Impact
-from opslib.incident.timeline import Event, Kind, cause_facts, finding_line, first, hhmm, last
+from opslib.incident.timeline import Event, Kind, cause_facts, finding_line, first, hhmm, last, onset
 from opslib.masking import mask_text
 from opslib.timewindow import KST
 
@@ -91,7 +91,8 @@ def general(
     cause = first(events, Kind.CAUSE)
     fix = _fix_deploy(events)
     recovered = recovered_at(events, close)
-    start = detected.at if detected else declared.at if declared else None
+    began = onset(events)
+    start = began.at if began else None
     day = start.astimezone(KST).strftime("%Y-%m-%d") if start else "YYYY-MM-DD"
     lines = [
         f"## Post-Mortem: {mask_text(inputs.title)} [SEV-{sev}]",

@@ -116,17 +116,38 @@ def cause_facts(run: Run) -> list[str]:
     """What a run stated about the cause: its headline, causes counted once, named facts, P0/P1 problems."""
     out = list(run.headline)
     out += [f"{g.get('cause')}: {g.get('items')}건 ({', '.join(g.get('checks', []))})" for g in run.cause_groups]
-    out += [
-        f"{k} = {v}"
-        for k, v in run.facts.items()
-        if k not in ("traffic", "exit_condition_met") and v not in (None, "", [], {})
-    ]
+    for k, v in run.facts.items():
+        said = _fact_text(v)
+        if k not in ("traffic", "exit_condition_met") and said:
+            out.append(f"{k} = {said}")
     out += [f"[{f.severity.value}] {finding_line(f)}" for f in run.problems if f.severity and f.severity.rank <= 1]
     return list(dict.fromkeys(out))
 
 
+_SCALAR = (str, int, float, bool)
+
+
+def _fact_text(value: object) -> str | None:
+    """A named fact as a cause candidate: a value or a list of values. A page's nested facts (the
+    board's coverage and decision, the deploy's deployment) are result.json's, not a sentence: the
+    timeline and the post-mortem printed them as Python dicts."""
+    if isinstance(value, _SCALAR) and value != "":
+        return str(value)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, _SCALAR) for v in value):
+        return ", ".join(str(v) for v in value)
+    return None
+
+
+# A finding's detail quoted as its value (a check without a number) is cut at this length.
+DETAIL_CHARS = 200
+
+
 def finding_line(f: Finding) -> str:
     subject = f" · {f.subject}" if f.subject else ""
+    if f.value is None:
+        # "None" was printed for a check without a number: its detail says what was found
+        detail = " ".join((f.detail or "-").split())
+        return f"{f.title}{subject}: {detail if len(detail) <= DETAIL_CHARS else detail[: DETAIL_CHARS - 1] + '…'}"
     return f"{f.title}{subject}: {f.value}{f.unit}"
 
 
@@ -196,6 +217,14 @@ def frame(events: Sequence[Event]) -> pd.DataFrame:
         ],
         columns=["시각 (KST)", "단계", "이벤트", "출처"],
     )
+
+
+def onset(events: Sequence[Event]) -> Event | None:
+    """When the incident started as far as the record knows: the first detection or the declaration,
+    whichever came first. A page run after a declaration made on a user's report detects late: the
+    status update's 시작 and the post-mortem's duration began after the declaration."""
+    known = [e for e in (first(events, Kind.DETECTED), first(events, Kind.DECLARED)) if e is not None]
+    return min(known, key=lambda e: e.at) if known else None
 
 
 def first(events: Sequence[Event], kind: Kind) -> Event | None:

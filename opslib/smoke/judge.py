@@ -397,10 +397,15 @@ def summary_frame(results: Mapping[str, CaseResult]) -> pd.DataFrame:
                 "방식": "수동" if r.mode == "manual" else "브라우저",
                 "결과": outcome,
                 "심각도": worst.severity.value if worst and worst.severity else "",
-                "본 것 (what was seen)": mask_text(r.detail)[:160],
+                "본 것 (what was seen)": _clip(mask_text(r.detail), 160),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _clip(text: str, limit: int) -> str:
+    """At most `limit` characters, marked when cut (a bare cut read as a sentence ending in "(")."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def timing(plan: Plan, results: Mapping[str, CaseResult] | None = None) -> Timing:
