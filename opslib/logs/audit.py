@@ -1,7 +1,7 @@
 """트리아지: the standard checked line by line, per function. Pure functions of the window read once (window.py).
 
 Each step returns its table(s), its findings (one per function and check, the function as subject) and
-nothing raw: messages never leave a step, and personal data only as pii.py's masked form.
+nothing raw: messages never leave a step, and personal data only as detector.py's masked form.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from opslib import checks, timewindow
-from opslib.logs import pii as pii_scan
+from opslib.logs import detector as pii_scan
 from opslib.logs import rules
 from opslib.logs.window import NO_EVENTS, Detection, LogWindow
 from opslib.masking import mask_text
