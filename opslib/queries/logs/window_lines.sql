@@ -8,10 +8,10 @@
 -- param: until timestamptz end of the window (exclusive, UTC)
 -- param: per_function int most lines read per function (newest first)
 WITH RECURSIVE fns AS (
-  (SELECT l.function_name FROM logs.function_logs l ORDER BY l.function_name LIMIT 1)
+  -- min() reads one index entry; ">= ''" (every name) makes that first probe a range probe as the next ones are
+  SELECT min(l.function_name) AS function_name FROM logs.function_logs l WHERE l.function_name >= ''
   UNION ALL
-  SELECT (SELECT l.function_name FROM logs.function_logs l
-          WHERE l.function_name > f.function_name ORDER BY l.function_name LIMIT 1)
+  SELECT (SELECT min(l.function_name) FROM logs.function_logs l WHERE l.function_name > f.function_name)
   FROM fns f
   WHERE f.function_name IS NOT NULL
 )
