@@ -173,17 +173,17 @@ def payment_fields(detection: Detection) -> Step:
 def _count_step(
     detection: Detection,
     check_id: str,
-    flag: Callable[[pd.Series], bool],
-    describe: Callable[[pd.Series], Mapping[str, Any]],
+    flag: Callable[[Any], bool],
+    describe: Callable[[Any], Mapping[str, Any]],
     ok_sentence: str,
 ) -> tuple[list[Finding], list[dict[str, Any]], list[Mapping[str, Any]]]:
     logs = detection.logs
     check = checks.get(check_id)
     found, rows, examples = [], [], []
     for fn, mine in _per_function(logs):
-        hit = mine[[bool(flag(r)) for _, r in mine.iterrows()]] if len(mine) else mine
+        hit = mine[[bool(flag(r)) for r in mine.itertuples(index=False)]] if len(mine) else mine
         rows.append({"함수 (function)": fn, "줄 (lines)": len(mine), "해당 (flagged)": len(hit)})
-        ex = [describe(r) for _, r in hit.head(EVIDENCE_ROWS).iterrows()]
+        ex = [describe(r) for r in hit.head(EVIDENCE_ROWS).itertuples(index=False)]
         examples += [{"함수 (function)": fn, **e} for e in ex]
         found.append(
             checks.evaluate(
@@ -199,11 +199,11 @@ def event_names(detection: Detection) -> Step:
     if logs.error or logs.empty:
         return Step(pd.DataFrame(), pd.DataFrame(), NO_EVENTS, _unjudged("logs.event_names", logs))
 
-    def bad(r: pd.Series) -> bool:
-        return bool(r["event"]) and not rules.normalized_event(r["event"])
+    def bad(r: Any) -> bool:
+        return bool(r.event) and not rules.normalized_event(r.event)
 
     found, rows, examples = _count_step(
-        detection, "logs.event_names", bad, lambda r: {"이벤트 (event)": mask_text(r["event"][:80])}, ""
+        detection, "logs.event_names", bad, lambda r: {"이벤트 (event)": mask_text(r.event[:80])}, ""
     )
     names = (
         pd.DataFrame(examples).groupby(["함수 (function)", "이벤트 (event)"]).size().rename("줄 (lines)").reset_index()
@@ -229,24 +229,24 @@ def levels(detection: Detection) -> Step:
             _unjudged("logs.payment_failure_level", logs) + _unjudged("logs.severity_mismatch", logs),
         )
 
-    def row(r: pd.Series) -> Mapping[str, Any]:
+    def row(r: Any) -> Mapping[str, Any]:
         return {
-            "시각 (KST)": timewindow.kst(r["at"]),
-            "level": r["level"],
-            "severity": mask_text(rules.text(r["doc"], "severity")[:20]),
-            "이벤트 (event)": mask_text(r["event"][:80]),
-            "status": mask_text(rules.text(r["doc"], "status")[:40]),
+            "시각 (KST)": timewindow.kst(r.at),
+            "level": r.level,
+            "severity": mask_text(rules.text(r.doc, "severity")[:20]),
+            "이벤트 (event)": mask_text(r.event[:80]),
+            "status": mask_text(rules.text(r.doc, "status")[:40]),
         }
 
     low, rows_low, ex_low = _count_step(
         detection,
         "logs.payment_failure_level",
-        lambda r: rules.payment_failure_below_error(r["level"], r["doc"], s),
+        lambda r: rules.payment_failure_below_error(r.level, r.doc, s),
         row,
         "",
     )
     mism, rows_mism, ex_mism = _count_step(
-        detection, "logs.severity_mismatch", lambda r: rules.severity_mismatch(r["level"], r["doc"]), row, ""
+        detection, "logs.severity_mismatch", lambda r: rules.severity_mismatch(r.level, r.doc), row, ""
     )
     table = pd.DataFrame(
         [
@@ -281,8 +281,8 @@ def pii(detection: Detection) -> Step:
         flagged = 0
         kinds: dict[str, int] = {}
         ex: list[dict[str, Any]] = []
-        for _, r in mine.iterrows():
-            hits = pii_scan.scan(str(r["message"]), r["doc"], s.masked_id_fields)
+        for r in mine.itertuples(index=False):
+            hits = pii_scan.scan(str(r.message), r.doc, s.masked_id_fields)
             if not hits:
                 continue
             flagged += 1
@@ -291,11 +291,11 @@ def pii(detection: Detection) -> Step:
                 if len(ex) < EVIDENCE_ROWS:
                     ex.append(
                         {
-                            "시각 (KST)": timewindow.kst(r["at"]),
+                            "시각 (KST)": timewindow.kst(r.at),
                             "종류 (kind)": h.kind,
                             "필드 (field)": h.field or "(본문 message)",
                             "마스킹된 값 (masked)": h.masked,
-                            "릴리스 (release)": mask_text(str(r["release"])),
+                            "릴리스 (release)": mask_text(str(r.release)),
                         }
                     )
         rows.append(
