@@ -39,6 +39,7 @@ _PHONE = re.compile(
     _EDGE_L + r"(?<![-.+])(?:\+82[-. ]?(?:0)?1[016789]|01[016789])([-. ]?)(\d{3,4})\1(\d{4})" + _EDGE_R + r"(?![-.]\d)"
 )
 # digit groups joined by single spaces or dashes (4-4-4-4, 4-6-5) or one run, 13-19 digits in all
+_DIGIT_RUN = re.compile(r"\d(?:[- ]?\d){12}")
 _CARD = re.compile(_EDGE_L + r"(?<![-.:])(\d(?:[- ]?\d){12,18})" + _EDGE_R + r"(?![-.:]\d)")
 
 
@@ -116,13 +117,14 @@ def scan_text(text: str) -> list[Hit]:
     """Emails, phones and cards in free text (uuids are not personal in free text: request ids are uuids)."""
     hits: list[Hit] = []
     # a uuid's digit groups are no phone or card: blank them out first (same length, positions kept)
-    plain = _UUID.sub(lambda m: "x" * len(m.group(0)), text)
-    for m in _EMAIL.finditer(plain):
-        hits.append(Hit(EMAIL, mask_email(m.group(1), m.group(2))))
-    for m in _PHONE.finditer(plain):
-        hits.append(Hit(PHONE, mask_phone(m.group(3))))
-    for digits in cards(plain):
-        hits.append(Hit(CARD, mask_card(digits)))
+    plain = _UUID.sub(lambda m: "x" * len(m.group(0)), text) if "-" in text else text
+    # cheap guards first: most values hold no '@', no "01"/"+82", no run of 13 digits
+    if "@" in plain:
+        hits += [Hit(EMAIL, mask_email(m.group(1), m.group(2))) for m in _EMAIL.finditer(plain)]
+    if "01" in plain or "+82" in plain:
+        hits += [Hit(PHONE, mask_phone(m.group(3))) for m in _PHONE.finditer(plain)]
+    if _DIGIT_RUN.search(plain):
+        hits += [Hit(CARD, mask_card(digits)) for digits in cards(plain)]
     return hits
 
 
@@ -145,8 +147,14 @@ def scan(message: str, doc: Mapping[str, Any] | None, masked_id_fields: Iterable
     if doc is None:
         return scan_text(message)
     id_fields = set(masked_id_fields)
+    values = list(_walk(doc, ""))
+    raw_ids = [(f, t) for f, t in values if f in id_fields and _UUID.search(t)]
+    # one scan of every value joined (" | " ends every pattern) before the per-field one that names the field:
+    # nearly every line is clean, and that is a fifth of the regex work
+    if not raw_ids and not scan_text(" | ".join(t for _, t in values)):
+        return []
     hits: list[Hit] = []
-    for field, text in _walk(doc, ""):
+    for field, text in values:
         if field in id_fields and _UUID.search(text):
             hits.append(Hit(RAW_ID, mask_uuid(_UUID.search(text).group(0)), field))  # type: ignore[union-attr]
         hits.extend(Hit(h.kind, h.masked, field) for h in scan_text(text))
