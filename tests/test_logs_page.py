@@ -104,13 +104,15 @@ def test_bundle_is_complete_masked_and_secret_free(page_run):
     assert names == {"logs.ipynb", "logs.html", "result.json", "manifest.json"}
     assert evidence.verify(result.folder) == []
     html = (result.folder / "logs.html").read_text()
-    assert "010-****-**" in html and "****-1111" in html  # what was found, masked
+    # what was found, masked: every kind shown at least once (each kind's first example leads the table)
+    assert "010-****-**" in html and "****-1111" in html and "***@e***" in html and "…(uuid)" in html
     for p in result.folder.iterdir():
         text = p.read_text(errors="replace")
         assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text), p.name
         assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text.replace("@/", "")), p.name
         assert not re.search(r"01[016789][-. ]?\d{3,4}[-. ]?\d{4}", text), p.name
-        assert "4111 1111 1111 1111" not in text and "4111111111111111" not in text, p.name
+        assert not re.search(r"\+82[-. ]?10", text), p.name
+        assert not re.search(r"4111[- ]?1111[- ]?1111[- ]?1111", text), p.name
         assert "eyJ" not in text and "whsec_" not in text, p.name
 
 

@@ -269,6 +269,16 @@ def levels(detection: Detection) -> Step:
     return Step(_safe(table), _safe(examples), sentence, tuple(low + mism))
 
 
+def _each_kind_first(examples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One example of every kind found before the rest: a card number seen once is not hidden by 20 emails."""
+    seen: set[str] = set()
+    first, rest = [], []
+    for e in examples:
+        (rest if e["종류 (kind)"] in seen else first).append(e)
+        seen.add(e["종류 (kind)"])
+    return first + rest
+
+
 def pii(detection: Detection) -> Step:
     """Raw personal data in the messages (emails, Korean mobiles, card numbers, raw user ids where a masked
     id is the rule): a security finding. Evidence is the kind, the field and a masked form only."""
@@ -288,7 +298,7 @@ def pii(detection: Detection) -> Step:
             flagged += 1
             for h in hits:
                 kinds[h.kind] = kinds.get(h.kind, 0) + 1
-                if len(ex) < EVIDENCE_ROWS:
+                if len(ex) < EVIDENCE_ROWS * 10:
                     ex.append(
                         {
                             "시각 (KST)": timewindow.kst(r.at),
@@ -306,6 +316,7 @@ def pii(detection: Detection) -> Step:
                 **{k: kinds.get(k, 0) for k in pii_scan.KINDS},
             }
         )
+        ex = _each_kind_first(ex)[:EVIDENCE_ROWS]
         examples += [{"함수 (function)": fn, **e} for e in ex]
         detail = ", ".join(f"{k} {n:,}건" for k, n in kinds.items()) if kinds else "원본 개인정보 없음 (none found)"
         found.append(checks.evaluate(check, flagged, subject=fn, detail=detail, evidence=tuple(ex[:5])))
