@@ -26,12 +26,13 @@ class Hand:
     def __init__(self, url: str) -> None:
         self.conn = psycopg.connect(url, autocommit=True)
 
-    def line(self, fn: str, minutes_before: float, level: str, message: str | dict) -> None:
+    def line(self, fn: str, minutes_before: float, level: str, message: str | dict, *, execution: bool = True) -> None:
+        """execution=False: a line the drain wrote without an execution id (the contract allows NULL)."""
         text = message if isinstance(message, str) else json.dumps(message)
         self.conn.execute(
             'INSERT INTO logs.function_logs (id, "timestamp", function_name, level, execution_id, event_message)'
-            " VALUES (gen_random_uuid(), %s, %s, %s, gen_random_uuid()::text, %s)",
-            (UNTIL - timedelta(minutes=minutes_before), fn, level, text),
+            " VALUES (gen_random_uuid(), %s, %s, %s, CASE WHEN %s THEN gen_random_uuid()::text END, %s)",
+            (UNTIL - timedelta(minutes=minutes_before), fn, level, execution, text),
         )
 
 
@@ -137,7 +138,7 @@ def test_round2_null_fields_broken_json_and_personal_data_in_plain_text(contract
     h = Hand(contract_db.admin)
     for i in range(3):
         h.line("chat-relay", 30 - i, "info", std("chat.message.relayed", "chat", entity_id="msg_20261202_000123"))
-    h.line("chat-relay", 20, "info", std("chat.message.relayed", "chat", request_id=None, release=""))
+    h.line("chat-relay", 20, "info", std("chat.message.relayed", "chat", request_id=None, release=""), execution=False)
     h.line("chat-relay", 10, "error", "relay failed for kim.minsu@example.com 010-2345-6789")
     h.line("chat-relay", 9, "error", '{"event": "chat.message.failed", ')  # cut off by the drain
     result = run(contract_db, tmp_path, window_minutes=45)
