@@ -202,6 +202,15 @@ def _validate_rls_audit(values: Mapping[str, Any]) -> None:
             )
 
 
+def _validate_logs(values: Mapping[str, Any]) -> None:
+    validate_common(values)
+    sample = values.get("sample_per_function", 0)
+    if isinstance(sample, bool) or not 0 <= int(sample) <= 1_000_000:
+        raise ConfigError(
+            f"parameter sample_per_function={sample} must be 0 (checks/logs.yaml) or a number of lines up to 1000000"
+        )
+
+
 def _validate_deploy(values: Mapping[str, Any]) -> None:
     validate_common(values)
     from opslib.deploy.changes import parse_functions
@@ -294,6 +303,7 @@ RUNBOOKS: dict[str, Runbook] = {
     "storage": Runbook("storage", "§3-D", "스토리지 장애 (Storage)", _validate_storage),
     "admin": Runbook("admin", "§3-E", "관리자/운영툴 장애 (Admin/Ops)", _validate_admin),
     "rls-audit": Runbook("rls-audit", "§7", "RLS·권한 감사 (Live RLS and privilege audit)", _validate_rls_audit),
+    "logs": Runbook("logs", "§4-A~C", "로그 표준 감사 (Log-field standard audit)", _validate_logs),
     "deploy": Runbook("deploy", "§2", "배포 후 관찰 (Post-Deploy, 30~60분)", _validate_deploy),
     "smoke": Runbook("smoke", "§6", "스모크 테스트 Quick 7 (Smoke Test)", _validate_smoke),
     "alerts": Runbook(

@@ -61,20 +61,37 @@ CROSS JOIN LATERAL (
 WHERE f.ts <= p.as_of AND f.ts >= p.t0
 """
 
+# One console line per invocation in the runbook's §4-B field standard, with event names in its
+# normalized `domain.noun.verb` form. refund-process acts on one payment, so its line carries §4-C's
+# payment fields too (payer_id masked as `user_<8 hex>`); a reconcile run covers many payments at
+# once (domain settlement): no single payer, order or amount to log.
 OTHER_CONSOLE = """
 INSERT INTO logs.function_logs (id, "timestamp", function_name, level, execution_id, event_message, metadata)
 SELECT md5(f.id::text || ':console')::uuid, f."timestamp" + interval '5 milliseconds', f.function_name, 'info',
        f.execution_id,
-       json_build_object('env', 'production', 'release', f.deployment_version, 'platform', 'edge',
-                         'request_id', f.execution_id, 'severity', 'info',
-                         'event', CASE f.function_name WHEN 'scheduled-dispatcher' THEN 'dispatch.batch'
-                                                       WHEN 'payment-reconcile' THEN 'reconcile.run'
-                                                       WHEN 'refund-process' THEN 'refund.execute'
-                                                       ELSE 'admin.request' END,
-                         'domain', CASE f.function_name WHEN 'scheduled-dispatcher' THEN 'chat'
-                                                        WHEN 'ops-manage' THEN 'admin' ELSE 'payment' END)::text,
+       (jsonb_build_object('env', 'production', 'release', f.deployment_version, 'platform', 'edge',
+                           'request_id', f.execution_id, 'severity', 'info',
+                           'event', CASE f.function_name WHEN 'scheduled-dispatcher' THEN 'chat.dispatch.completed'
+                                                         WHEN 'payment-reconcile' THEN 'settlement.reconcile.completed'
+                                                         WHEN 'refund-process' THEN 'payment.refund.executed'
+                                                         ELSE 'admin.request.handled' END,
+                           'domain', CASE f.function_name WHEN 'scheduled-dispatcher' THEN 'chat'
+                                                          WHEN 'ops-manage' THEN 'admin'
+                                                          WHEN 'payment-reconcile' THEN 'settlement'
+                                                          ELSE 'payment' END)
+        || CASE WHEN r.n IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(
+             'payer_id', 'user_' || left(md5(r.user_id::text), 8), 'amount', r.refund_krw, 'currency', 'KRW',
+             'provider', r.provider, 'order_id', r.order_id,
+             'idempotency_key', 'rfd_' || replace(r.refund_id::text, '-', ''),
+             'status', CASE WHEN r.k % 2 = 0 THEN 'approved' ELSE 'succeeded' END,
+             'timestamp', to_char(f."timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END)::text,
        '{}'::jsonb
-FROM logs.function_edge_logs f, s_params p
+FROM logs.function_edge_logs f
+CROSS JOIN s_params p
+LEFT JOIN (SELECT s.n, s.n * 2 + b.b AS k, s.user_id, s.refund_krw, s.provider, s.order_id, s.refund_id
+           FROM s_purchases s CROSS JOIN (VALUES (0), (1)) b(b)
+           WHERE s.refund_state IN ('processing', 'succeeded')) r
+  ON f.function_name = 'refund-process' AND f.id = s_uuid4(r.k, 191)
 WHERE f.function_name <> 'payment-webhook' AND f."timestamp" >= p.as_of - interval '3 days'
 """
 

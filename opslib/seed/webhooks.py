@@ -162,7 +162,9 @@ CROSS JOIN LATERAL (
 WHERE w.id > %(since)s AND w.received_at >= p.as_of - interval '3 days'
 """
 
-# Console output of the handler (last 3 days), in the runbook's §4-B log field standard.
+# Console output of the handler (last 3 days), in the runbook's §4-B log field standard with §4-C's payment
+# fields (payer_id masked as `user_<8 hex>`; PortOne's webhook-id, or Toss's payment key and status, as the
+# idempotency key the handler dedupes on).
 CONSOLE = """
 INSERT INTO logs.function_logs (id, "timestamp", function_name, level, execution_id, event_message, metadata)
 SELECT s_uuid4(w.id, 151), w.received_at + interval '40 milliseconds', 'payment-webhook', x.level,
@@ -171,11 +173,19 @@ SELECT s_uuid4(w.id, 151), w.received_at + interval '40 milliseconds', 'payment-
                          'request_id', s_uuid4(w.id, 143), 'event', x.event, 'severity', x.level,
                          'domain', 'payment', 'provider', w.provider, 'order_id', w.order_id,
                          'webhook_id', w.webhook_id, 'status', w.processing_status, 'http_status', x.status,
-                         'error', w.error)::text,
+                         'error', w.error, 'payer_id', 'user_' || left(md5(coalesce(d.user_id, s.user_id)::text), 8),
+                         'amount', coalesce(d.amount_krw, s.price_krw), 'currency', coalesce(d.currency, 'KRW'),
+                         'idempotency_key', coalesce(w.webhook_id,
+                                                    'toss_' || coalesce(w.provider_payment_key, w.order_id)
+                                                    || '_' || coalesce(w.provider_status, 'none')),
+                         'timestamp', to_char(w.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text,
        jsonb_build_object('region', 'ap-northeast-2')
 FROM public.payment_webhook_logs w
 CROSS JOIN s_params p
 JOIN logs.function_edge_logs f ON f.id = s_uuid4(w.id, 141)
+-- the baseline writes its deliveries before its purchases: the staged purchase then
+LEFT JOIN public.dt_purchases d ON d.id = w.purchase_id
+LEFT JOIN s_purchases s ON s.id = w.purchase_id AND d.id IS NULL
 CROSS JOIN LATERAL (
   SELECT coalesce(w.http_status, 504) AS status,
          CASE WHEN w.http_status >= 500 THEN 'error'

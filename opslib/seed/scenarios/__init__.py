@@ -25,6 +25,7 @@ from opslib.seed.scenarios import healthy_deploy as healthy_deploy
 from opslib.seed.scenarios import job_overlap_long_running as job_overlap_long_running
 from opslib.seed.scenarios import job_unscheduled as job_unscheduled
 from opslib.seed.scenarios import ledger_credit_lag as ledger_credit_lag
+from opslib.seed.scenarios import log_fields_missing as log_fields_missing
 from opslib.seed.scenarios import login_failure_spike as login_failure_spike
 from opslib.seed.scenarios import messages_stuck_processing as messages_stuck_processing
 from opslib.seed.scenarios import negative_balance as negative_balance
@@ -32,6 +33,7 @@ from opslib.seed.scenarios import net_timeouts as net_timeouts
 from opslib.seed.scenarios import ops_manage_500_after_deploy as ops_manage_500_after_deploy
 from opslib.seed.scenarios import permissive_policy as permissive_policy
 from opslib.seed.scenarios import pg_paid_db_pending as pg_paid_db_pending
+from opslib.seed.scenarios import pii_in_logs as pii_in_logs
 from opslib.seed.scenarios import push_provider_failures as push_provider_failures
 from opslib.seed.scenarios import realtime_degraded as realtime_degraded
 from opslib.seed.scenarios import reconcile_failing_5xx as reconcile_failing_5xx

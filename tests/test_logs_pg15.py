@@ -1,0 +1,89 @@
+"""The logs steps on PostgreSQL 15 (what Supabase runs, no pg_input_is_valid): the window read (loose index scan,
+per-function range scans) and the JSON handled in the kernel give the same findings as on the embedded server,
+a line that starts with `{` but is not JSON included.
+
+Skipped, with the reason printed, when the PG15 binaries are not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from opslib import db, embedded, logs
+from opslib.timewindow import Window
+
+BIN = Path("/usr/lib/postgresql/15/bin")
+PORT = 55473
+UNTIL = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def pg15():
+    if not (BIN / "initdb").exists() or shutil.which("su") is None:
+        reason = "PostgreSQL 15 binaries not installed (apt-get install postgresql-15), or no su"
+        print(f"SKIP: {reason}")
+        pytest.skip(reason)
+    root = Path(tempfile.mkdtemp(prefix="opsbook-logs-pg15-"))
+    shutil.chown(root, "postgres")
+
+    def as_postgres(cmd: str) -> None:
+        subprocess.run(["su", "postgres", "-c", cmd], check=True, capture_output=True)
+
+    as_postgres(f"{BIN}/initdb -D {root}/data -U postgres --auth=trust")
+    with (root / "data" / "postgresql.conf").open("a") as conf:
+        conf.write(f"listen_addresses = ''\nunix_socket_directories = '{root}'\nport = {PORT}\nfsync = off\n")
+    as_postgres(f"{BIN}/pg_ctl -D {root}/data -l {root}/log -w start")
+    try:
+        with psycopg.connect(f"postgresql://postgres@/postgres?host={root}&port={PORT}", autocommit=True) as c:
+            c.execute("CREATE DATABASE app")
+        embedded.load_contract(f"postgresql://postgres@/app?host={root}&port={PORT}", recommended_indexes=False)
+        yield root
+    finally:
+        as_postgres(f"{BIN}/pg_ctl -D {root}/data -m immediate stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_audit_on_postgresql_15(pg15):
+    good = {
+        "env": "production",
+        "release": "fn@v1",
+        "platform": "edge",
+        "request_id": "req_1",
+        "event": "chat.message.relayed",
+        "severity": "info",
+        "domain": "chat",
+    }
+    rows = [("chat-relay", 30 - i, "info", json.dumps(good)) for i in range(6)]
+    rows += [
+        ("chat-relay", 10, "error", '{"event": "chat.message.failed", '),  # cut off: not JSON
+        ("chat-relay", 9, "error", "relay failed for kim.minsu@example.com"),
+        ("chat-relay", 200, "info", "before the window: 010-1234-5678"),
+    ]
+    with psycopg.connect(f"postgresql://postgres@/app?host={pg15}&port={PORT}", autocommit=True) as conn:
+        for fn, before, level, message in rows:
+            conn.execute(
+                'INSERT INTO logs.function_logs (id, "timestamp", function_name, level, event_message)'
+                " VALUES (gen_random_uuid(), %s, %s, %s, %s)",
+                (UNTIL - timedelta(minutes=before), fn, level, message),
+            )
+    reader = f"postgresql+psycopg://opsbook_reader@/app?host={pg15}&port={PORT}"
+    with db.read_only(reader, "logs") as conn:
+        assert conn.execute(sa.text("SHOW server_version_num")).scalar().startswith("15")
+        detection = logs.detect(conn, Window(UNTIL - timedelta(hours=1), UNTIL))
+    steps = [logs.common_fields(detection), logs.payment_fields(detection), logs.event_names(detection)]
+    steps += [logs.levels(detection), logs.pii(detection)]
+    found = [*detection.findings, *(f for s in steps for f in s.findings)]
+    assert detection.logs.total == 8
+    problems = {(f.check, f.subject): f.severity.value for f in found if f.outcome.is_problem}
+    assert problems == {("logs.structured", "chat-relay"): "P2", ("logs.pii", "chat-relay"): "P1"}
+    assert next(f for f in found if f.check == "logs.structured").value == 75
+    assert not [f for f in found if f.outcome.value == "ERROR"]
