@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -240,3 +241,42 @@ def chromium_path() -> str:
     if not found:
         require_or_skip("no Chromium found (chromium or chromium-browser on PATH, or $OPSBOOK_CHROMIUM)")
     return str(found)
+
+
+@contextmanager
+def report_in_chromium(html: Path, width: int = 1280, height: int = 1000) -> Iterator[Any]:
+    """An HTML report opened in headless Chromium (Playwright) once its network is idle: the page to query."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = chromium_path()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(html.as_uri())
+        page.wait_for_load_state("networkidle")
+        yield page
+
+
+@contextmanager
+def volume_database(prefix: str, sql: str, *, triggers: bool = True) -> Iterator[str]:
+    """A database holding exactly the contract, filled by `sql` and analysed, for the EXPLAIN class tests.
+
+    triggers=False loads with the contract's triggers off (session_replication_role = replica), for bulk
+    rows the triggers would refuse or rewrite. Yields its name; dropped after.
+    """
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    embedded.create_contract_database(name, replace=True, recommended_indexes=False)
+    try:
+        with psycopg.connect(embedded.libpq_url(name), autocommit=True) as conn:
+            if not triggers:
+                conn.execute("SET session_replication_role = replica")
+            conn.execute(sql)  # type: ignore[arg-type]  # the test module's constant
+            if not triggers:
+                conn.execute("SET session_replication_role = origin")
+            conn.execute("ANALYZE")
+        yield name
+    finally:
+        with psycopg.connect(embedded.libpq_url("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]

@@ -128,15 +128,11 @@ def test_a_bad_restore_user_is_refused_before_the_page_runs(tmp_path, capsys):
 
 
 def test_html_report_renders_in_chromium(page_run, artifacts):
-    from playwright.sync_api import sync_playwright
+    from conftest import report_in_chromium
 
     result = page_run("admins_demoted")
     html = result.folder / "admin.html"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(html.as_uri())
-        page.wait_for_load_state("networkidle")
+    with report_in_chromium(html) as page:
         banner = page.locator(".opsbook-verdict")
         assert banner.count() == 1 and banner.get_attribute("data-verdict") == "FAIL"
         assert "활성 관리자" in banner.inner_text(), "the P0 (zero active admins) is named in the verdict"
@@ -144,4 +140,3 @@ def test_html_report_renders_in_chromium(page_run, artifacts):
         assert widths and all(w > 100 for w in widths), widths
         assert page.locator("text=admin.publish").count() >= 1, "the page names the flag production needs"
         page.screenshot(path=str(artifacts / "admin-report.png"), full_page=True)
-        browser.close()

@@ -197,15 +197,11 @@ def test_bad_parameters_are_refused_before_the_page_runs(tmp_path, capsys):
 
 
 def test_html_report_renders_in_chromium(page_run, artifacts: Path):
-    from playwright.sync_api import sync_playwright
+    from conftest import report_in_chromium
 
     result = page_run("social_provider_down")
     html = result.folder / "auth.html"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(html.as_uri())
-        page.wait_for_load_state("networkidle")
+    with report_in_chromium(html) as page:
         banner = page.locator(".opsbook-verdict")
         assert banner.count() == 1 and banner.get_attribute("data-verdict") == "FAIL"
         assert "로그인 점검 중" in page.content(), "the notice's wording is on the page"
@@ -213,7 +209,6 @@ def test_html_report_renders_in_chromium(page_run, artifacts: Path):
         widths = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
         assert len(widths) >= 2 and all(w > 100 for w in widths), widths
         page.screenshot(path=str(artifacts / "auth-report.png"), full_page=True)
-        browser.close()
 
 
 def test_the_anon_key_probe_runs_in_the_page_and_the_key_is_in_no_file(seeded, tmp_path, monkeypatch):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 import sqlalchemy as sa
+from conftest import volume_database
 
 from opslib import db, embedded, queries
 from opslib.explain import classify
@@ -55,16 +55,8 @@ FROM generate_series(1, 40000) g;
 
 @pytest.fixture(scope="module")
 def volume() -> Iterator[str]:
-    name = f"authvol_{uuid.uuid4().hex[:8]}"
-    embedded.create_contract_database(name, replace=True, recommended_indexes=False)  # exactly the contract
-    with psycopg.connect(embedded.libpq_url(name), autocommit=True) as conn:
-        conn.execute("SET session_replication_role = replica")
-        conn.execute(VOLUME_SQL)  # type: ignore[arg-type]  # a constant
-        conn.execute("SET session_replication_role = origin")
-        conn.execute("ANALYZE")
-    yield name
-    with psycopg.connect(embedded.libpq_url("postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with volume_database("authvol", VOLUME_SQL, triggers=False) as name:
+        yield name
 
 
 def parameters(until: datetime) -> dict[str, dict[str, object]]:

@@ -192,17 +192,12 @@ def test_the_reader_cannot_act_and_the_actor_cannot_read_vault(seeded):
 
 
 def test_html_report_in_chromium(page_run, artifacts: Path):
-    from playwright.sync_api import sync_playwright
+    from conftest import report_in_chromium
 
     result = page_run("cron_secret_mismatch")
     html = result.folder / "cron.html"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(html.as_uri())
-        page.wait_for_load_state("networkidle")
+    with report_in_chromium(html) as page:
         banner = page.locator(".opsbook-verdict")
         assert banner.count() == 1 and banner.get_attribute("data-verdict") == "FAIL"
         assert page.locator("img").count() >= 1
         page.screenshot(path=str(artifacts / "cron-report.png"), full_page=True)
-        browser.close()

@@ -7,12 +7,14 @@ and the page reads them back as the read-only reader role.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from conftest import volume_database
 
-from opslib import actions, db, incident, queries, runner
+from opslib import actions, db, embedded, incident, queries, runner
 from opslib.explain import explain_domain
 from opslib.results import Outcome, Verdict
 
@@ -30,18 +32,9 @@ ANALYZE;
 
 
 @pytest.fixture(scope="module")
-def volume():
-    import uuid
-
-    from opslib import embedded
-
-    name = f"inc_vol_{uuid.uuid4().hex[:8]}"
-    embedded.create_contract_database(name, replace=True, recommended_indexes=False)
-    with psycopg.connect(embedded.libpq_url(name), autocommit=True) as conn:
-        conn.execute(VOLUME_SQL)
-    yield embedded.url(name, user=embedded.READER_ROLE)
-    with psycopg.connect(embedded.libpq_url("postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def volume() -> Iterator[str]:
+    with volume_database("inc_vol", VOLUME_SQL) as name:
+        yield embedded.url(name, user=embedded.READER_ROLE)
 
 
 def test_every_incident_query_is_window_bound(volume, artifacts):

@@ -134,19 +134,14 @@ def test_a_bad_sample_size_is_refused_before_any_kernel_starts(tmp_path):
 
 
 def test_html_report_renders_in_chromium(page_run, artifacts):
-    from playwright.sync_api import sync_playwright
+    from conftest import report_in_chromium
 
     result = page_run("pii_in_logs")
     html = result.folder / "logs.html"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(html.as_uri())
-        page.wait_for_load_state("networkidle")
+    with report_in_chromium(html) as page:
         banner = page.locator(".opsbook-verdict")
         assert banner.count() == 1 and banner.get_attribute("data-verdict") == "FAIL"
         text = banner.inner_text()
         assert "원본 개인정보" in text and "ops-manage" in text, "the P1 is named at the top"
         assert "콘솔 로그" in text, "the headline (lines, functions, JSON share) is at the top"
         page.screenshot(path=str(artifacts / "logs-report.png"), full_page=True)
-        browser.close()

@@ -8,48 +8,24 @@ Skipped, with the reason printed, when the PG15 binaries are not installed.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import tempfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
 import sqlalchemy as sa
+from pg15 import contract_cluster
 
-from opslib import db, embedded, logs
+from opslib import db, logs
 from opslib.timewindow import Window
 
-BIN = Path("/usr/lib/postgresql/15/bin")
 PORT = 55473
 UNTIL = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def pg15():
-    if not (BIN / "initdb").exists() or shutil.which("su") is None:
-        reason = "PostgreSQL 15 binaries not installed (apt-get install postgresql-15), or no su"
-        print(f"SKIP: {reason}")
-        pytest.skip(reason)
-    root = Path(tempfile.mkdtemp(prefix="opsbook-logs-pg15-"))
-    shutil.chown(root, "postgres")
-
-    def as_postgres(cmd: str) -> None:
-        subprocess.run(["su", "postgres", "-c", cmd], check=True, capture_output=True)
-
-    as_postgres(f"{BIN}/initdb -D {root}/data -U postgres --auth=trust")
-    with (root / "data" / "postgresql.conf").open("a") as conf:
-        conf.write(f"listen_addresses = ''\nunix_socket_directories = '{root}'\nport = {PORT}\nfsync = off\n")
-    as_postgres(f"{BIN}/pg_ctl -D {root}/data -l {root}/log -w start")
-    try:
-        with psycopg.connect(f"postgresql://postgres@/postgres?host={root}&port={PORT}", autocommit=True) as c:
-            c.execute("CREATE DATABASE app")
-        embedded.load_contract(f"postgresql://postgres@/app?host={root}&port={PORT}", recommended_indexes=False)
+    with contract_cluster(PORT, "logs") as root:
         yield root
-    finally:
-        as_postgres(f"{BIN}/pg_ctl -D {root}/data -m immediate stop")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_the_audit_on_postgresql_15(pg15):

@@ -4,12 +4,14 @@ bounded per function, and a failing read is an ERROR finding, never a crash or a
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from conftest import volume_database
 
-from opslib import db, logs, queries
+from opslib import db, embedded, logs, queries
 from opslib.explain import explain_domain
 from opslib.results import Outcome
 from opslib.timewindow import Window
@@ -32,18 +34,9 @@ ALLOWED = {"index", "no table scan"}
 
 
 @pytest.fixture(scope="module")
-def volume():
-    import uuid
-
-    from opslib import embedded
-
-    name = f"logs_vol_{uuid.uuid4().hex[:8]}"
-    embedded.create_contract_database(name, replace=True, recommended_indexes=False)
-    with psycopg.connect(embedded.libpq_url(name), autocommit=True) as conn:
-        conn.execute(VOLUME_SQL)
-    yield embedded.url(name, user=embedded.READER_ROLE)
-    with psycopg.connect(embedded.libpq_url("postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def volume() -> Iterator[str]:
+    with volume_database("logs_vol", VOLUME_SQL) as name:
+        yield embedded.url(name, user=embedded.READER_ROLE)
 
 
 def test_every_logs_query_is_window_bound(volume, artifacts):

@@ -239,21 +239,16 @@ def test_a_bad_parameter_is_refused_before_the_page_runs(tmp_path, capsys):
 
 
 def test_html_report_renders_in_chromium(page_run, artifacts: Path):
-    from playwright.sync_api import sync_playwright
+    from conftest import report_in_chromium
 
     result = page_run("dispatcher_secret_mismatch")
     html = result.folder / "messaging.html"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(html.as_uri())
-        page.wait_for_load_state("networkidle")
+    with report_in_chromium(html) as page:
         banner = page.locator(".opsbook-verdict")
         assert banner.count() == 1 and banner.get_attribute("data-verdict") == "FAIL"
         widths = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
         assert len(widths) >= 4 and all(w > 100 for w in widths), widths
         page.screenshot(path=str(artifacts / "messaging-report.png"), full_page=True)
-        browser.close()
 
 
 @pytest.mark.demo_database

@@ -227,8 +227,7 @@ def test_words_read_from_the_left_and_numbers_line_up_on_the_right():
 
 def test_korean_in_a_narrow_column_wraps_between_words_in_chromium(tmp_path):
     # the incident timeline's 단계 column beside a long event read one syllable a line
-    from conftest import chromium_path
-    from playwright.sync_api import sync_playwright
+    from conftest import report_in_chromium
 
     frame = pd.DataFrame(
         {"단계": ["런북 페이지 실행"], "이벤트": ["deployment 변경과 함수 5xx 비율 회귀, 배포 후 관찰 중 " * 12]}
@@ -237,13 +236,9 @@ def test_korean_in_a_narrow_column_wraps_between_words_in_chromium(tmp_path):
     out = nbformat.v4.new_output("display_data", data={"text/html": page.table_html(frame, "타임라인")})
     nb.cells = [nbformat.v4.new_code_cell("show()", outputs=[out])]
     evidence.export_html(nb, tmp_path / "r.html")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
-        view = browser.new_page(viewport={"width": 1280, "height": 900})
-        view.goto((tmp_path / "r.html").as_uri())
+    with report_in_chromium(tmp_path / "r.html", height=900) as view:
         lines = view.evaluate(
             """() => { const td = document.querySelector('td.col0'); const r = document.createRange();
                  r.selectNodeContents(td); return r.getClientRects().length; }"""
         )
-        browser.close()
     assert 1 <= lines <= 3, f"'런북 페이지 실행' took {lines} lines"

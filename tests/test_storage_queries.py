@@ -7,13 +7,12 @@ other storage query may scan logs.edge_logs, logs.function_logs or storage.objec
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 import sqlalchemy as sa
+from conftest import volume_database
 
 from opslib import db, embedded, queries
 from opslib.explain import classify
@@ -45,14 +44,8 @@ ALLOWED_SEQ_SCANS = {"bucket_usage": {"objects"}, "bucket_objects": {"objects"}}
 
 @pytest.fixture(scope="module")
 def volume() -> Iterator[str]:
-    name = f"stvol_{uuid.uuid4().hex[:8]}"
-    embedded.create_contract_database(name, replace=True, recommended_indexes=False)  # exactly the contract
-    with psycopg.connect(embedded.libpq_url(name), autocommit=True) as conn:
-        conn.execute(VOLUME_SQL)  # type: ignore[arg-type]
-        conn.execute("ANALYZE")
-    yield name
-    with psycopg.connect(embedded.libpq_url("postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with volume_database("stvol", VOLUME_SQL) as name:
+        yield name
 
 
 def explain_parameters(until: datetime) -> dict[str, dict[str, object]]:

@@ -6,7 +6,6 @@ nothing raw: messages never leave a step, and personal data only as detector.py'
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,15 +31,6 @@ class Step:
     detail: pd.DataFrame
     sentence: str
     findings: tuple[Finding, ...]
-
-
-def _safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells escaped: page.show_table renders cells as HTML and function names or events are the app's."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: html.escape(v, quote=False) if isinstance(v, str) else v)
-    return out
 
 
 def _unjudged(check_id: str, logs: LogWindow, what: str = "") -> tuple[Finding, ...]:
@@ -120,7 +110,7 @@ def common_fields(detection: Detection) -> Step:
         if problems
         else "모든 함수가 §4-B 필수 공통 필드를 기록함 (every function logs the required common fields)"
     )
-    return Step(_safe(table), _safe(pd.DataFrame(by_release)), sentence, tuple(found))
+    return Step(table, pd.DataFrame(by_release), sentence, tuple(found))
 
 
 def _rank(f: Finding) -> int:
@@ -167,7 +157,7 @@ def payment_fields(detection: Detection) -> Step:
         if problems
         else (NO_PAYMENT_EVENTS if not rows else "모든 결제 이벤트가 §4-C 필수 필드를 기록함")
     )
-    return Step(_safe(pd.DataFrame(rows)), pd.DataFrame(), sentence, tuple(found))
+    return Step(pd.DataFrame(rows), pd.DataFrame(), sentence, tuple(found))
 
 
 def _count_step(
@@ -215,7 +205,7 @@ def event_names(detection: Detection) -> Step:
     ]
     total = sum(int(f.value or 0) for f in found)
     sentence = f"domain.noun.verb 형식이 아닌 이벤트 {total:,}줄" if total else "모든 이벤트명이 domain.noun.verb 형식"
-    return Step(_safe(pd.DataFrame(rows)), _safe(names), sentence, tuple(found))
+    return Step(pd.DataFrame(rows), names, sentence, tuple(found))
 
 
 def levels(detection: Detection) -> Step:
@@ -266,7 +256,7 @@ def levels(detection: Detection) -> Step:
     n_low = sum(int(f.value or 0) for f in low)
     n_mism = sum(int(f.value or 0) for f in mism)
     sentence = f"ERROR 미만으로 남은 결제 실패 {n_low:,}줄 · level과 severity가 다른 줄 {n_mism:,}줄"
-    return Step(_safe(table), _safe(examples), sentence, tuple(low + mism))
+    return Step(table, examples, sentence, tuple(low + mism))
 
 
 def _each_kind_first(examples: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -326,4 +316,4 @@ def pii(detection: Detection) -> Step:
         if total
         else "로그에 원본 개인정보 없음 (no raw email, phone, card number or user id)"
     )
-    return Step(_safe(pd.DataFrame(rows)), _safe(pd.DataFrame(examples)), sentence, tuple(found))
+    return Step(pd.DataFrame(rows), pd.DataFrame(examples), sentence, tuple(found))

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from opslib.masking import mask_email
+
 EMAIL = "email"
 PHONE = "phone"
 CARD = "card"
@@ -105,10 +107,6 @@ def mask_phone(local: str) -> str:
     return f"010-****-**{local[-2:]}"
 
 
-def mask_email(local: str, domain: str) -> str:
-    return f"{local[:1]}***@{domain[:1]}***"
-
-
 def mask_uuid(value: str) -> str:
     return f"{value[:4]}…(uuid)"
 
@@ -120,7 +118,7 @@ def scan_text(text: str) -> list[Hit]:
     plain = _UUID.sub(lambda m: "x" * len(m.group(0)), text) if "-" in text else text
     # cheap guards first: most values hold no '@', no "01"/"+82", no run of 13 digits
     if "@" in plain:
-        hits += [Hit(EMAIL, mask_email(m.group(1), m.group(2))) for m in _EMAIL.finditer(plain)]
+        hits += [Hit(EMAIL, mask_email(m.group(0))) for m in _EMAIL.finditer(plain)]
     if "01" in plain or "+82" in plain:
         hits += [Hit(PHONE, mask_phone(m.group(3))) for m in _PHONE.finditer(plain)]
     if _DIGIT_RUN.search(plain):
