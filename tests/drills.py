@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from opslib import runner
 from opslib.results import Finding
 from opslib.seed.scenarios import SCENARIOS
@@ -22,3 +25,19 @@ def assert_expected_fired(scenario: str, result: runner.RunResult) -> list[Findi
             f"expected {e.severity.value} or worse"
         )
     return found
+
+
+def page_runner(runbook: str, seeded, out: Path, wi_id: str = "WI-DRILL") -> Callable[[str], runner.RunResult]:
+    """get(scenario) -> the page run once over that drill's seeded database, up to its as_of (later calls
+    return the same run): a module's assertions share one papermill run per drill."""
+    runs: dict[str, runner.RunResult] = {}
+
+    def get(scenario: str) -> runner.RunResult:
+        if scenario not in runs:
+            s = seeded(scenario)
+            runs[scenario] = runner.run(
+                runbook, {"until": s.as_of.isoformat()}, database_url=s.db.reader, out_dir=out, wi_id=wi_id
+            )
+        return runs[scenario]
+
+    return get

@@ -11,30 +11,19 @@ import re
 
 import psycopg
 import pytest
-from drills import assert_expected_fired
+from drills import assert_expected_fired, page_runner
 from drills import problems as _problems
 
 from opslib import evidence, runner
 from opslib.results import Outcome, Severity, Verdict
 from opslib.seed.scenarios import SCENARIOS
 
-_RUNS: dict[str, runner.RunResult] = {}
 ADMIN_DRILLS = sorted(n for n, s in SCENARIOS.items() if s.runbook == "admin" or n == "healthy")
 
 
 @pytest.fixture(scope="module")
 def page_run(seeded, tmp_path_factory):
-    out = tmp_path_factory.mktemp("evidence")
-
-    def get(scenario: str) -> runner.RunResult:
-        if scenario not in _RUNS:
-            s = seeded(scenario)
-            _RUNS[scenario] = runner.run(
-                "admin", {"until": s.as_of.isoformat()}, database_url=s.db.reader, out_dir=out, wi_id="WI-DRILL"
-            )
-        return _RUNS[scenario]
-
-    return get
+    return page_runner("admin", seeded, tmp_path_factory.mktemp("evidence"))
 
 
 @pytest.mark.parametrize("scenario", ADMIN_DRILLS)

@@ -13,29 +13,19 @@ import re
 from datetime import timedelta
 
 import pytest
+from drills import page_runner
 
 from opslib import evidence, runner
 from opslib.errors import ConfigError
 from opslib.results import Outcome, Verdict
 from opslib.seed.scenarios import SCENARIOS
 
-_RUNS: dict[str, runner.RunResult] = {}
 LOG_DRILLS = [*sorted(n for n, s in SCENARIOS.items() if s.runbook == "logs"), "healthy"]
 
 
 @pytest.fixture(scope="module")
 def page_run(seeded, tmp_path_factory):
-    out = tmp_path_factory.mktemp("evidence")
-
-    def get(scenario: str) -> runner.RunResult:
-        if scenario not in _RUNS:
-            s = seeded(scenario)
-            _RUNS[scenario] = runner.run(
-                "logs", {"until": s.as_of.isoformat()}, database_url=s.db.reader, out_dir=out, wi_id="WI-LOGS"
-            )
-        return _RUNS[scenario]
-
-    return get
+    return page_runner("logs", seeded, tmp_path_factory.mktemp("evidence"), wi_id="WI-LOGS")
 
 
 def problems(result: runner.RunResult) -> dict[tuple[str, str | None], str]:

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from drills import page_runner
 from drills import problems as _problems
 
 from opslib import evidence, runner
 from opslib.results import Outcome, Severity, Verdict
 from opslib.seed.scenarios import SCENARIOS
-
-_RUNS: dict[str, runner.RunResult] = {}
 
 MESSAGING_DRILLS = sorted(n for n, s in SCENARIOS.items() if s.runbook == "messaging" or n == "healthy")
 
@@ -40,17 +39,7 @@ BROKEN_LAYERS = {
 @pytest.fixture(scope="module")
 def page_run(seeded, tmp_path_factory):
     """page_run(scenario) -> RunResult of the messaging page on that scenario's database."""
-    out = tmp_path_factory.mktemp("evidence")
-
-    def get(scenario: str) -> runner.RunResult:
-        if scenario not in _RUNS:
-            s = seeded(scenario)
-            _RUNS[scenario] = runner.run(
-                "messaging", {"until": s.as_of.isoformat()}, database_url=s.db.reader, out_dir=out, wi_id="WI-DRILL"
-            )
-        return _RUNS[scenario]
-
-    return get
+    return page_runner("messaging", seeded, tmp_path_factory.mktemp("evidence"))
 
 
 def test_every_messaging_drill_has_a_layer_expectation():

@@ -12,6 +12,7 @@ import json
 import re
 
 import pytest
+from drills import page_runner
 from test_rls_audit_handbuilt import stray_roles
 
 from opslib import evidence, runner
@@ -23,23 +24,12 @@ from opslib.seed.scenarios import SCENARIOS
 # one xdist worker, so an audit never sees another worker's role appear mid-run.
 pytestmark = pytest.mark.xdist_group("cluster_roles")
 
-_RUNS: dict[str, runner.RunResult] = {}
 RLS_DRILLS = [*sorted(n for n, s in SCENARIOS.items() if s.runbook == "rls-audit"), "healthy"]
 
 
 @pytest.fixture(scope="module")
 def page_run(seeded, tmp_path_factory):
-    out = tmp_path_factory.mktemp("evidence")
-
-    def get(scenario: str) -> runner.RunResult:
-        if scenario not in _RUNS:
-            s = seeded(scenario)
-            _RUNS[scenario] = runner.run(
-                "rls-audit", {"until": s.as_of.isoformat()}, database_url=s.db.reader, out_dir=out, wi_id="WI-RLS"
-            )
-        return _RUNS[scenario]
-
-    return get
+    return page_runner("rls-audit", seeded, tmp_path_factory.mktemp("evidence"), wi_id="WI-RLS")
 
 
 def problems(result: runner.RunResult) -> dict[tuple[str, str | None], str]:
