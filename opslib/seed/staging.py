@@ -50,14 +50,17 @@ $$ SELECT (lpad(to_hex((floor(date_part('epoch', ts) * 1000)::bigint << 16) | 28
                        | (hashint8extended(n, salt) & 4095)), 16, '0')
            || to_hex((hashint8extended(n, salt + 1) & 4611686018427387903) | (-9223372036854775807 - 1)))::uuid $$;
 -- Event times over the last `hours` before as_of, per_day on average, following the KST profile.
-CREATE FUNCTION {SCHEMA}.s_rhythm(per_day float8, hours int) RETURNS TABLE (ts timestamptz)
-LANGUAGE sql VOLATILE AS $$
-  SELECT b.hs + random() * interval '1 hour'
+-- Hash-random per (hour, event, salt), not random(): the seeding lanes share sessions in no fixed
+-- order, so random() made every seed (and every test drill on it) different; `salt` keeps the
+-- callers' streams apart.
+CREATE FUNCTION {SCHEMA}.s_rhythm(per_day float8, hours int, salt int) RETURNS TABLE (ts timestamptz)
+LANGUAGE sql STABLE AS $$
+  SELECT b.hs + {SCHEMA}.s_rnd(b.h * 1000003 + g, salt) * interval '1 hour'
   FROM {SCHEMA}.s_params p
-  CROSS JOIN LATERAL (SELECT p.as_of - (h + 1) * interval '1 hour' AS hs FROM generate_series(0, hours - 1) h) b
+  CROSS JOIN LATERAL (SELECT h, p.as_of - (h + 1) * interval '1 hour' AS hs FROM generate_series(0, hours - 1) h) b
   CROSS JOIN LATERAL generate_series(1, round(per_day / 24 / (SELECT avg(x) FROM unnest(p.weights) x)
       * p.weights[1 + extract(hour FROM (b.hs + interval '30 minutes') AT TIME ZONE 'Asia/Seoul')::int]
-      * (0.85 + 0.3 * random()))::int) g
+      * (0.85 + 0.3 * {SCHEMA}.s_rnd(b.h, salt + 1)))::int) g
 $$;
 """
 

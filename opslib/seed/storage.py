@@ -65,7 +65,7 @@ SELECT s_uuid4(r.k * 2 + y.preflight::int, 331), r.ts - y.preflight::int * inter
                                                        ELSE '{{}}'::jsonb END),
          'response', jsonb_build_object('status_code', y.status))
 FROM (SELECT ts, row_number() OVER (ORDER BY ts) AS k
-      FROM s_rhythm({UPLOADS_PER_DAY_PER_SCALE} * sqrt((SELECT scale FROM s_params)), 24 * {telemetry.LOG_DAYS})) r
+      FROM s_rhythm({UPLOADS_PER_DAY_PER_SCALE} * sqrt((SELECT scale FROM s_params)), 24 * {telemetry.LOG_DAYS}, 901)) r
 CROSS JOIN s_params p
 CROSS JOIN LATERAL (SELECT r.k % 10 < 6 AS media) c
 JOIN s_users u ON u.n = CASE WHEN c.media THEN 4 + floor(p.n_creators * s_rnd(r.k, 332))::int
@@ -97,7 +97,7 @@ SELECT s_uuid4(r.k, 341), r.ts, 'GET', x.path, 200, f.id, (ARRAY['ios', 'android
                           'response', jsonb_build_object('status_code', 200))
 FROM (SELECT ts, row_number() OVER (ORDER BY ts) AS k
       FROM s_rhythm({AUTHENTICATED_READS_PER_DAY_PER_SCALE} * sqrt((SELECT scale FROM s_params)),
-                    24 * {telemetry.LOG_DAYS})) r
+                    24 * {telemetry.LOG_DAYS}, 903)) r
 CROSS JOIN s_params p
 JOIN s_users f ON f.n = p.fan0 + floor(p.n_fans * s_rnd(r.k, 342))::int
 JOIN s_users c ON c.n = 4 + floor(p.n_creators * s_rnd(r.k, 343))::int

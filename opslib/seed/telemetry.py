@@ -114,7 +114,7 @@ SELECT s_uuid4(r.k, 221), r.ts, CASE WHEN x.status >= 400 THEN 'warning' ELSE 'i
                                                ])[1 + u.n % 3],
                           'duration', (20 + floor(180 * s_rnd(r.k, 223)))::bigint * 1000000)
 FROM (SELECT ts, row_number() OVER (ORDER BY ts) AS k
-      FROM s_rhythm({AUTH_REQUESTS_PER_DAY_PER_SCALE} * sqrt((SELECT scale FROM s_params)), 24 * {LOG_DAYS})) r
+      FROM s_rhythm({AUTH_REQUESTS_PER_DAY_PER_SCALE} * sqrt((SELECT scale FROM s_params)), 24 * {LOG_DAYS}, 905)) r
 CROSS JOIN s_params p
 JOIN s_users u ON u.n = p.fan0 + floor(p.n_fans * s_rnd(r.k, 222))::int
 CROSS JOIN LATERAL (SELECT r.k % 20 < 6 AS login, r.k % 700 = 0 AND u.provider = 'email' AS wrong) l
@@ -161,7 +161,7 @@ SELECT s_uuid4(r.k, 231), r.ts, x.method, x.path, x.status, u.id, x.platform, x.
                                                      'content_range', '0-' || r.k % 20 || '/*'))
                                               ELSE '{{}}'::jsonb END)
 FROM (SELECT ts, row_number() OVER (ORDER BY ts) AS k
-      FROM s_rhythm({API_REQUESTS_PER_DAY_PER_SCALE} * sqrt((SELECT scale FROM s_params)), 24 * {LOG_DAYS})) r
+      FROM s_rhythm({API_REQUESTS_PER_DAY_PER_SCALE} * sqrt((SELECT scale FROM s_params)), 24 * {LOG_DAYS}, 907)) r
 CROSS JOIN s_params p
 JOIN s_users u ON u.n = p.fan0 + floor(p.n_fans * s_rnd(r.k, 232))::int
 CROSS JOIN LATERAL (SELECT r.k % 100 AS slot) s
@@ -196,7 +196,7 @@ SELECT s_uuid4(r.k, 241), r.ts, CASE WHEN x.event_type = 'channel_error' THEN 'e
                          ELSE x.event_type || ' ' || c.handle END,
        '{{}}'::jsonb
 FROM (SELECT ts, row_number() OVER (ORDER BY ts) AS k
-      FROM s_rhythm({REALTIME_EVENTS_PER_DAY_PER_SCALE} * sqrt((SELECT scale FROM s_params)), 24 * {LOG_DAYS})) r
+      FROM s_rhythm({REALTIME_EVENTS_PER_DAY_PER_SCALE} * sqrt((SELECT scale FROM s_params)), 24 * {LOG_DAYS}, 909)) r
 CROSS JOIN s_params p
 JOIN s_users c ON c.n = 4 + floor(p.n_creators * s_rnd(r.k, 242))::int
 CROSS JOIN LATERAL (
