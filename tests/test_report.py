@@ -3,6 +3,7 @@ long tables folded, numbers written for people. Pure rendering (the drill test r
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import nbformat
@@ -280,3 +281,26 @@ def test_every_white_space_rule_of_the_report_takes_effect_and_wide_tables_scrol
     assert sentence_box[0] <= sentence_box[1] and findings_box[0] <= findings_box[1], "sentences wrap in their box"
     assert wide_box[0] > wide_box[1], "a table wider than the page scrolls inside its box"
     assert page_width <= 1280, f"the page itself scrolls sideways ({page_width} px): a table is cut or overflows"
+
+
+def test_checks_that_could_not_run_for_one_cause_are_one_banner_line():
+    """Six smoke cases blocked by one failed login were six identical ERROR lines (cut at five)."""
+    blocked = "실행 불가 (not run): main 계정 로그인 실패"
+    errors = [
+        Finding(
+            check=f"smoke.T{i}",
+            outcome=Outcome.ERROR,
+            section="§6",
+            title=f"T{i} 케이스",
+            detail=blocked,
+            cause=blocked,
+        )
+        for i in range(2, 8)
+    ]
+    other = Finding(check="x.query", outcome=Outcome.ERROR, section="§3", title="조회", detail="timeout")
+    html = page.verdict_html(Verdict.ERROR, [*errors, other, other])
+    lines = re.findall(r"<li>(.*?)</li>", html, re.S)
+    assert len(lines) == 2, lines
+    assert "6개 점검" in lines[0] and all(f"T{i} 케이스" in lines[0] for i in range(2, 8)), lines[0]
+    assert "조회: timeout" in lines[1]
+    assert "측정 실패 8건" in html, "the count still counts every check"
