@@ -714,8 +714,11 @@ def _cell(value: Any) -> str:
 
 
 def readable(frame: pd.DataFrame) -> Any:  # a pandas Styler
-    """Times as 'MM-DD HH:MM:SS' (KST, as the page's columns already are), numbers grouped, no index."""
-    out = frame.copy()
+    """Times as 'MM-DD HH:MM:SS' (KST, as the page's columns already are), numbers grouped, no index;
+    JSON objects as masked `key: value` text (display.mapping_text)."""
+    from opslib.display import readable_objects
+
+    out = readable_objects(frame).copy()
     for col in out.columns:
         series = out[col]
         if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
