@@ -578,7 +578,9 @@ def verdict_html(verdict: Verdict, items: Sequence[Finding], page: Page | None =
     for f in urgent_singles:
         sev = f.severity.value if f.severity else ""
         rows.append(f"<li><b>[{sev}]</b> {e(_finding_line(f))}</li>")
-    for why, members in list(_errors_by_cause(errors).items())[:5]:
+    said = set(page.headline) if page is not None else set()
+    unsaid = {why: m for why, m in _errors_by_cause(errors).items() if not {f.detail for f in m} <= said}
+    for why, members in list(unsaid.items())[:5]:
         if len(members) == 1:
             rows.append(f"<li><b>[측정 실패 ERROR]</b> {e(members[0].title)}: {e(members[0].detail)}</li>")
         else:
