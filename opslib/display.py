@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
-from opslib.masking import mask_frame, mask_records
+from opslib.masking import is_secret_name, mask_frame, mask_records, mask_value, redact_text
 from opslib.timewindow import KST
 
 # Evidence attached to a finding stays short: the notebook table holds the full list.
@@ -35,8 +35,49 @@ def kst_times(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:
-    """Masked (emails, phones, IPs, user ids, uuids) and in KST."""
-    return mask_frame(kst_times(frame))
+    """Masked (emails, phones, IPs, user ids, uuids) and in KST; JSON objects (a jsonb column such as
+    ops_audit_log.details) as `key: value` text."""
+    return readable_objects(mask_frame(kst_times(frame)))
+
+
+# A JSON object in a table cell is cut at this length: the table is read, result.json keeps the rows.
+OBJECT_CHARS = 200
+
+
+def mapping_text(value: Mapping[str, Any]) -> str:
+    """{'version': 'v43', 'by': 'kim@x.io', 'token': ...} -> 'version: v43, by: k***@x***, token: ***'.
+
+    Each value is masked by its key as a column of that name would be (user_id, email, ip, ...), and
+    free text in it by mask_text; a key named like a secret shows *** and secret-looking values are
+    redacted. Nested objects read in braces, lists as comma-separated values."""
+
+    def one(key: str, v: Any) -> str:
+        if is_secret_name(key):
+            return "***"
+        if isinstance(v, Mapping):
+            return "{" + ", ".join(f"{k}: {one(str(k), x)}" for k, x in v.items()) + "}"
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(one(key, x) for x in v) + "]"
+        if v is None:
+            return "-"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return str(mask_value(key, v if isinstance(v, int | float) else str(v)))
+
+    text = ", ".join(f"{k}: {one(str(k), v)}" for k, v in value.items()) or "-"
+    text = redact_text(text)[0]
+    return text if len(text) <= OBJECT_CHARS else text[: OBJECT_CHARS - 1] + "…"
+
+
+def readable_objects(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose JSON-object cells are mapping_text (a Python dict's repr is not for people)."""
+    out = frame
+    for col in frame.columns:
+        if frame[col].dtype == object and any(isinstance(v, Mapping) for v in frame[col]):
+            if out is frame:
+                out = frame.copy()
+            out[col] = [mapping_text(v) if isinstance(v, Mapping) else v for v in frame[col]]
+    return out
 
 
 def _plain(value: Any) -> Any:

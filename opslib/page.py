@@ -523,6 +523,16 @@ def _seen_by(found: Sequence[Finding]) -> str:
     return " · ".join(f"{t} [{'; '.join(s)}]" if s else t for t, s in subjects.items())
 
 
+def _errors_by_cause(errors: Sequence[Finding]) -> dict[str, list[Finding]]:
+    """Checks that could not run, one entry per cause: the smoke's six cases blocked by one failed login
+    (and their six missing screenshots) are one line, not six. Without a cause, the same title and
+    detail is the same line."""
+    out: dict[str, list[Finding]] = {}
+    for f in errors:
+        out.setdefault(f.cause or f"{f.title}: {f.detail}", []).append(f)
+    return out
+
+
 def verdict_html(verdict: Verdict, items: Sequence[Finding], page: Page | None = None) -> str:
     """The top of the report: verdict, severity and cadence, what to do now, each P0/P1 in one line
     (one cause seen by several checks said once), the exit condition, then where to read on."""
@@ -568,8 +578,16 @@ def verdict_html(verdict: Verdict, items: Sequence[Finding], page: Page | None =
     for f in urgent_singles:
         sev = f.severity.value if f.severity else ""
         rows.append(f"<li><b>[{sev}]</b> {e(_finding_line(f))}</li>")
-    for f in errors[:5]:
-        rows.append(f"<li><b>[측정 실패 ERROR]</b> {e(f.title)}: {e(f.detail)}</li>")
+    said = set(page.headline) if page is not None else set()
+    unsaid = {why: m for why, m in _errors_by_cause(errors).items() if not {f.detail for f in m} <= said}
+    for why, members in list(unsaid.items())[:5]:
+        if len(members) == 1:
+            rows.append(f"<li><b>[측정 실패 ERROR]</b> {e(members[0].title)}: {e(members[0].detail)}</li>")
+        else:
+            rows.append(
+                f"<li><b>[측정 실패 ERROR]</b> {e(why)} <span class='opsbook-seen'>({len(members)}개 점검, "
+                f"같은 원인 · {len(members)} checks, one cause: {e(_seen_by(members))})</span></li>"
+            )
     shown = rows[:BANNER_LINES]
     if shown:
         lines.append(f"<ul class='opsbook-problems'>{''.join(shown)}</ul>")
@@ -698,8 +716,11 @@ def _cell(value: Any) -> str:
 
 
 def readable(frame: pd.DataFrame) -> Any:  # a pandas Styler
-    """Times as 'MM-DD HH:MM:SS' (KST, as the page's columns already are), numbers grouped, no index."""
-    out = frame.copy()
+    """Times as 'MM-DD HH:MM:SS' (KST, as the page's columns already are), numbers grouped, no index;
+    JSON objects as masked `key: value` text (display.mapping_text)."""
+    from opslib.display import readable_objects
+
+    out = readable_objects(frame).copy()
     for col in out.columns:
         series = out[col]
         if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):

@@ -64,7 +64,8 @@ class Traffic:
         nouns = ", ".join(c.source.noun for c in self.counts)
         return (
             f"아무 데이터 없음 (nothing to judge): 측정 구간에도 지난 {HISTORY_DAYS}일에도 {nouns} 기록이 없습니다. "
-            "A PASS here means nothing was found, not that the service is healthy: an empty or wrong database, "
+            # said whatever the verdict (the post-deploy page cannot judge such a run: ERROR, not PASS)
+            "Nothing found here does not mean the service is healthy: an empty or wrong database, "
             "or an outage older than the history, reads the same."
         )
 

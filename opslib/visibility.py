@@ -13,6 +13,9 @@ TITLE = "읽기 권한 / RLS 가시성 (can the role see every row?)"
 SECTION = "DESIGN: read-only wall"
 EXPECTED_TABLES = 20
 BLIND_MARK = "RLS 때문에 행이 보이지 않음"
+# The value counts tables, not rows: the contract tables missing, not granted, or hidden by RLS.
+# Without a unit the OK line read as a bare "0" on every page.
+UNIT = "개 테이블 읽기 불가 (tables not fully readable)"
 
 
 def check(conn: Connection) -> tuple[Finding, ...]:
@@ -44,7 +47,7 @@ def check(conn: Connection) -> tuple[Finding, ...]:
 
 
 def _finding(outcome: Outcome, detail: str, value: int | None = None) -> Finding:
-    return Finding(check=CHECK_ID, outcome=outcome, section=SECTION, title=TITLE, value=value, detail=detail, unit="")
+    return Finding(check=CHECK_ID, outcome=outcome, section=SECTION, title=TITLE, value=value, detail=detail, unit=UNIT)
 
 
 def blind_sentence(found: tuple[Finding, ...], user: str) -> str | None:

@@ -511,3 +511,28 @@ def test_watch_refuses_bad_input_before_the_first_run(monkeypatch, capsys):
     assert watch.SLACK_ENV in capsys.readouterr().err
     assert main(["watch", "--interval", "-1"]) == ExitCode.USAGE
     assert main(["watch", "-p", "symptom", "뭔가 이상함"]) == ExitCode.USAGE
+
+
+def test_a_state_metric_over_an_empty_table_is_not_measured():
+    """0 negative balances with no wallet account, backlog 0 with no message: NOT_EVALUATED, so the domain
+    does not count as measured; a real 0, a problem, or a probe that failed is left as the page judged it."""
+    import pandas as pd
+
+    from opslib.alerts.reused import Measured, on_data
+    from opslib.fetch import Fetched
+
+    zero = checks.evaluate(checks.get("payments.negative_balance"), 0)
+    backlog = checks.evaluate(checks.get("messaging.scheduled_backlog"), 0)
+    negative = checks.evaluate(checks.get("payments.negative_balance"), 2)
+    empty = Fetched("alerts.state_rows", pd.DataFrame([{"user_wallets": False, "messages": False}]), None, 0.0)
+    held = Fetched("alerts.state_rows", pd.DataFrame([{"user_wallets": True, "messages": True}]), None, 0.0)
+    failed = Fetched("alerts.state_rows", pd.DataFrame(), "timeout", 0.0)
+    assert [f.outcome for f in on_data([zero, backlog, negative], empty)] == [
+        Outcome.NOT_EVALUATED,
+        Outcome.NOT_EVALUATED,
+        Outcome.CRITICAL,
+    ]
+    assert [f.outcome for f in on_data([zero, backlog], held)] == [Outcome.OK, Outcome.OK]
+    assert [f.outcome for f in on_data([zero, backlog], failed)] == [Outcome.OK, Outcome.OK]
+    (coverage,) = alerts.assemble(Measured(on_data([zero, backlog], empty), ())).findings
+    assert coverage.value == 0 and "측정 못 한 도메인: 결제, 인증, 메시지" in coverage.detail

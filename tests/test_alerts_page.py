@@ -132,8 +132,9 @@ def test_empty_contract_as_reader_with_sentry_export_and_symptom(contract_db, tm
     """Hand-built: the bare contract (nothing drained, nothing sold), a Sentry export at 98.2 %
     crash-free over 8,000 sessions, and someone reporting 로그인/세션 장애. Expected before the run:
     crash-free is P0 (< 99 %), so the board is FAIL at P0 and names Sentry first and the auth page
-    (reported, P1) next; every log metric is NOT_EVALUATED, never OK; the balances and the backlog are
-    measured (0); coverage is 결제, 메시지, 크래시 = 3 of 5 (P3)."""
+    (reported, P1) next; every log metric is NOT_EVALUATED, never OK; so are the balances and the
+    backlog (no wallet account, no message: "0 negative" and "0 overdue" measured nothing); coverage is
+    크래시 alone = 1 of 5 (P3): a domain counts only when one of its metrics had data to judge."""
     export = tmp_path / "sentry-sessions.json"
     export.write_text(
         json.dumps({"groups": [{"by": {}, "totals": {"sum(session)": 8000, "crash_free_rate(session)": 0.982}}]})
@@ -149,15 +150,26 @@ def test_empty_contract_as_reader_with_sentry_export_and_symptom(contract_db, tm
     data = _result(run)
     statuses = {m["check"]: m["status"] for m in data["facts"]["metrics"]}
     assert statuses["alerts.crash_free_sessions"] == "P0"
-    assert statuses["payments.negative_balance"] == "OK" and statuses["messaging.scheduled_backlog"] == "OK"
-    for check in ("auth.login_failure_rate", "messaging.realtime_latency_p95", "alerts.edge_cold_start"):
+    for check in (
+        "payments.webhook_success_rate",
+        "payments.negative_balance",
+        "auth.login_failure_rate",
+        "messaging.scheduled_backlog",
+        "messaging.realtime_latency_p95",
+        "alerts.edge_cold_start",
+        "alerts.db_p95_response",
+    ):
         assert statuses[check] == "NOT_EVALUATED", (check, statuses[check])
-    assert statuses["alerts.db_p95_response"] == "NOT_EVALUATED"
+    details = {m["check"]: m["detail"] for m in data["facts"]["metrics"]}
+    assert "no user wallet account" in details["payments.negative_balance"]
+    assert "no message at all" in details["messaging.scheduled_backlog"]
+    coverage = {c["도메인"]: c["측정됨 (measured)"] for c in data["facts"]["coverage"]}
+    assert coverage == {"결제": 0, "인증": 0, "메시지": 0, "인프라": 0, "크래시": 1}, coverage
     pages = [(p["page"], p["severity"]) for p in data["facts"]["decision"]["next_pages"]]
     assert pages == [(None, "P0"), ("auth", "P1")]
     assert data["facts"]["decision"]["next_pages"][1]["command"] == "opsbook run auth --wi WI-TBD"
     cov = next(f for f in run.findings if f.check == "alerts.domain_coverage")
-    assert (cov.value, cov.severity) == (3, Severity.P3)
+    assert (cov.value, cov.severity) == (1, Severity.P3) and "측정 못 한 도메인: 결제" in cov.detail
 
 
 def test_bad_input_is_refused_before_any_kernel(monkeypatch, tmp_path):

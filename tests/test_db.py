@@ -77,6 +77,11 @@ def test_visibility_ok_for_the_reader(contract_db):
     with db.read_only(contract_db.reader, "test") as conn:
         (f,) = visibility.check(conn)
     assert f.outcome is Outcome.OK
+    # the number counts tables the role cannot fully read: shown with what it counts, never a bare "0"
+    from opslib.page import findings_text, format_value
+
+    assert format_value(f.value, f.unit) == "0개 테이블 읽기 불가 (tables not fully readable)"
+    assert "can the role see every row?): 0개 테이블" in findings_text([f])
 
 
 def test_a_role_without_bypassrls_is_an_error_not_all_clear(contract_db):
@@ -93,3 +98,5 @@ def test_a_role_without_bypassrls_is_an_error_not_all_clear(contract_db):
         (f,) = visibility.check(conn)
     assert f.outcome is Outcome.ERROR
     assert "BYPASSRLS" in f.detail and "dt_purchases" in f.detail
+    blind = f.detail.split("tables would look empty): ", 1)[1].split(";")[0].split(", ")
+    assert f.value == len(blind) > 1 and f.unit.startswith("개 테이블")

@@ -160,8 +160,55 @@ def test_a_met_exit_names_the_checklist_lines_left_to_check_by_hand():
         c = checks.get(check)
         return Finding(check=check, outcome=Outcome.NOT_EVALUATED, section=c.section, title=c.title, detail="by hand")
 
-    left = exit_condition(_observed(), [unmeasured("deploy.sentry_new_errors"), unmeasured("deploy.smoke_run")])
+    gateway = checks.evaluate(checks.get("deploy.gateway_5xx"), 0.1, subject="rest")  # something was compared
+    by_hand = [unmeasured("deploy.sentry_new_errors"), unmeasured("deploy.smoke_run")]
+    left = exit_condition(_observed(), [gateway, *by_hand])
     assert left.met is True and "관찰 완료" in left.sentence
     assert "남은 확인 (still to check): Sentry 신규 에러, 스모크 테스트 실행" in left.sentence, left.sentence
-    clean = exit_condition(_observed(), [])
+    clean = exit_condition(_observed(), [gateway])
     assert clean.met is True and "남은 확인" not in clean.sentence
+
+
+def test_a_deploy_is_judged_only_when_something_was_compared_on_data():
+    """deploy.compared: ERROR (the verdict cannot be PASS) unless a rate was compared on data; error log
+    lines alone do not count (a window with no console line reads as 0 an hour), nor does the gateway
+    when none of the deployed functions was invoked after the deploy."""
+    from opslib import checks
+    from opslib.deploy.changes import Deployment
+    from opslib.deploy.verdict import compared, exit_condition
+    from opslib.results import decide
+    from opslib.timewindow import Window
+
+    at = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
+    dep = Deployment(
+        deploy_at=at,
+        inferred=False,
+        release="",
+        before=Window(at - timedelta(minutes=60), at),
+        after=Window(at, at + timedelta(minutes=60)),
+        observe_minutes=60,
+        observation_ends=at + timedelta(minutes=60),
+        changes=(),
+        judged=("payment-webhook",),
+        requested=("payment-webhook",),
+        table=pd.DataFrame(),
+        events=pd.DataFrame(),
+        sentence="",
+        findings=(),
+    )
+    logs_ok = checks.evaluate(checks.get("deploy.function_log_errors"), 0, subject="payment-webhook")
+    gateway_ok = checks.evaluate(checks.get("deploy.gateway_5xx"), 0.1, subject="rest")
+    fn_ok = checks.evaluate(checks.get("deploy.function_5xx"), 0.0, subject="payment-webhook")
+    fn_none = checks.evaluate(checks.get("deploy.function_5xx"), None, subject="payment-webhook")
+    assert compared(dep, [logs_ok]).outcome is Outcome.ERROR
+    assert compared(dep, [logs_ok, gateway_ok, fn_none]).outcome is Outcome.ERROR
+    ok = compared(dep, [logs_ok, gateway_ok, fn_ok])
+    assert ok.outcome is Outcome.OK and ok.value == 2
+    # nothing compared: the exit cannot be judged and the run's verdict is ERROR, never PASS
+    ex = exit_condition(dep, [logs_ok])
+    assert ex.met is None and ex.headline and ex.headline == ex.findings[0].detail != ex.sentence
+    assert decide([logs_ok, *ex.findings]).value == "ERROR"
+    assert (
+        decide([logs_ok, gateway_ok, fn_ok, *exit_condition(dep, [logs_ok, gateway_ok, fn_ok]).findings]).value
+        == "PASS"
+    )

@@ -16,7 +16,6 @@ from typing import ClassVar
 
 import pytest
 from drills import assert_expected_fired
-from drills import problems as _problems
 
 from opslib import evidence, runner
 from opslib.errors import ConfigError
@@ -113,6 +112,8 @@ def test_drill_matrix(scenario, page_run):
     data = json.loads((result.folder / "result.json").read_text())
     errors = [(f.key, f.detail) for f in result.findings if f.outcome is Outcome.ERROR]
     assert not errors, errors
+    (judged,) = [f for f in result.findings if f.check == "deploy.compared"]
+    assert judged.outcome is Outcome.OK and judged.value >= 5, (judged.value, judged.detail)
     facts = data["facts"]["deployment"]
     assert facts["inferred"] is True and facts["judged"] == ["scheduled-dispatcher"]
     assert facts["changed"] == {
@@ -217,17 +218,49 @@ def test_bundle_is_masked(page_run):
     assert ERROR[:40] in (result.folder / "deploy.html").read_text()  # the new error line is shown
 
 
-def test_empty_contract_database_is_clean(contract_db, tmp_path):
-    result = runner.run("deploy", {}, database_url=contract_db.reader, out_dir=tmp_path)
+def _cannot_judge(result: runner.RunResult, why: str) -> None:
+    """Nothing to compare is never PASS: the verdict says it could not judge (ERROR, exit 4), with why on top."""
     assert result.error is None, result.error
-    assert not [f for f in result.findings if f.outcome is Outcome.ERROR], [
-        (f.key, f.detail) for f in result.findings if f.outcome is Outcome.ERROR
+    assert result.verdict is Verdict.ERROR and result.exit_code == runner.ExitCode.ERROR, (
+        result.verdict,
+        [(f.key, f.outcome.value) for f in result.findings if f.outcome is not Outcome.OK],
+    )
+    (judged,) = [f for f in result.findings if f.check == "deploy.compared"]
+    assert judged.outcome is Outcome.ERROR and why in judged.detail, judged.detail
+    # the only check that could not run is the page's own judgement: nothing failed to measure
+    assert [f.key for f in result.findings if f.outcome is Outcome.ERROR] == ["deploy.compared"]
+    assert not [f.key for f in result.findings if f.outcome is Outcome.OK and f.check.startswith("deploy.")], [
+        (f.key, f.detail) for f in result.findings if f.outcome is Outcome.OK
     ]
-    assert result.verdict is Verdict.PASS, [(f.key, f.severity) for f in _problems(result)]
+    assert judged.detail in result.headline
+    data = json.loads((result.folder / "result.json").read_text())
+    assert data["verdict"] == "ERROR" and data["exit_state"]["met"] is None  # nothing to observe is not "met"
+    report = (result.folder / "deploy.html").read_text(encoding="utf-8")
+    banner = report[report.index("data-verdict='ERROR'") :]
+    assert banner.index("판정 불가 (ERROR)") < banner.index(why) < banner.index("무엇이 바뀌었나")
+    assert banner[: banner.index("무엇이 바뀌었나")].count(why) == 1, "the reason is said once, on top"
+
+
+def test_empty_contract_database_cannot_be_judged(contract_db, tmp_path):
+    result = runner.run("deploy", {}, database_url=contract_db.reader, out_dir=tmp_path)
+    _cannot_judge(result, "관찰할 배포가 없습니다")
     (change,) = [f for f in result.findings if f.check == "deploy.version_change"]
     assert change.outcome is Outcome.NOT_EVALUATED and "no version change" in change.detail
-    data = json.loads((result.folder / "result.json").read_text())
-    assert data["exit_state"]["met"] is None  # nothing to observe is not "met"
+    # the read-permission line says what its number counts (it read as a bare 0)
+    report = (result.folder / "deploy.html").read_text(encoding="utf-8")
+    assert "0개 테이블 읽기 불가 (tables not fully readable)" in report
+
+
+def test_a_deploy_with_no_logs_either_side_cannot_be_judged(contract_db, tmp_path):
+    """A deploy time given, and no function call, gateway request, webhook or console line on either side."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    params = {"deploy_at": (now - timedelta(minutes=40)).isoformat(), "until": now.isoformat()}
+    result = runner.run("deploy", params, database_url=contract_db.reader, out_dir=tmp_path)
+    _cannot_judge(result, "배포 전후 모두 비교할 트래픽이 없습니다")
+    (logs,) = [f for f in result.findings if f.check == "deploy.function_log_errors"]
+    assert logs.outcome is Outcome.NOT_EVALUATED, "no console line at all is not '0 errors an hour, OK'"
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,8 @@ SELECT count(*), count(DISTINCT user_id), coalesce(sum(amount_krw), 0), coalesce
 RECOVERY = """
 INSERT INTO public.ops_audit_log (occurred_at, source, actor, action, severity, target_type, target_id, details)
 VALUES (now() - interval '20 seconds', 'ci', 'ci:github-actions', 'function.deploy', 'info', 'edge_function',
-        'payment-webhook', '{"version": "payment-webhook@v43", "previous": "payment-webhook@v42"}');
+        'payment-webhook', '{"version": "payment-webhook@v43", "previous": "payment-webhook@v42",
+                             "approved_by": "ops.kim@example.com", "deploy_token": "dtk_0123456789abcdef"}');
 CREATE TEMP TABLE stuck AS
 SELECT p.id, p.order_id, p.provider_payment_key,
        coalesce((SELECT min(t.transaction_at) FROM public.pg_transactions t
@@ -273,3 +274,17 @@ def test_the_comms_update_is_ready_to_paste_and_masked(drill):
     assert head, "the update's first line in the channel's format"
     assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", nb)
     assert "원인 (추정, 확인 중)" in nb and f"WI: {WI}" in nb
+
+
+def test_the_deploy_records_details_read_as_key_value_masked_and_without_secrets(drill):
+    """ops_audit_log.details (jsonb) in the incident page's change table: `key: value`, not a Python dict;
+    the approver's email masked, the secret-named key's value never shown."""
+    report = (drill["page"].folder / "incident.html").read_text(encoding="utf-8")
+    table = report[report.index("배포/변경 기록") :]
+    assert "version: payment-webhook@v43, previous: payment-webhook@v42" in table
+    assert "approved_by: o***@e***" in table and "deploy_token: ***" in table
+    assert "{&#x27;version" not in report and "{'version" not in report and "&#x27;previous&#x27;" not in report
+    for path in drill["page"].folder.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert "ops.kim@example.com" not in text and "dtk_0123456789abcdef" not in text, path.name

@@ -91,3 +91,22 @@ def test_korean_names_are_masked_by_their_cues_and_ordinary_words_are_not():
     assert "예금주 홍**" in out and "이**님" in out
     words = "장애가 발생함 · 정상적으로 처리 · 카드사 승인 거절 · 중복 결제 · 미사용 DT 환불 요청 · 서명 불일치"
     assert masking.mask_text(words) == words
+
+
+def test_a_json_object_in_a_table_reads_as_masked_key_value_text():
+    from opslib.display import for_display, mapping_text
+
+    details = {
+        "version": "payment-webhook@v43",
+        "approved_by": "ops.kim@example.com",
+        "user_id": "6f1c2b8e-3c1d-4f5e-9a7b-1234567890ab",
+        "service_role_key": "anything",
+        "nested": {"ip": "211.45.67.89", "dry_run": False},
+        "note": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklmnop",
+    }
+    text = mapping_text(details)
+    assert text.startswith("version: payment-webhook@v43, approved_by: o***@e***, user_id: 6f1c…")
+    assert "service_role_key: ***" in text and "nested: {ip: 211.45.x.x, dry_run: false}" in text
+    assert "eyJ" not in text and "anything" not in text
+    shown = for_display(pd.DataFrame({"details": [details, None], "n": [1, 2]}))
+    assert shown.loc[0, "details"] == text and shown["n"].tolist() == [1, 2]

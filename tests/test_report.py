@@ -3,6 +3,7 @@ long tables folded, numbers written for people. Pure rendering (the drill test r
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import nbformat
@@ -242,3 +243,64 @@ def test_korean_in_a_narrow_column_wraps_between_words_in_chromium(tmp_path):
                  r.selectNodeContents(td); return r.getClientRects().length; }"""
         )
     assert 1 <= lines <= 3, f"'런북 페이지 실행' took {lines} lines"
+
+
+def test_every_white_space_rule_of_the_report_takes_effect_and_wide_tables_scroll_in_chromium(tmp_path):
+    """The report's own CSS for table cells is live (a rule JupyterLab's stylesheet overrides is dead code
+    that reads as if cells never wrapped), and a table wider than the page scrolls inside its box."""
+    import re
+    from importlib import resources
+
+    from conftest import report_in_chromium
+
+    template = (resources.files("opslib") / "templates" / "opsbook_report" / "index.html.j2").read_text("utf-8")
+    declared = [
+        (selector.strip(), value.strip())
+        for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", template.split("<style", 1)[1])
+        for value in re.findall(r"white-space:\s*([a-z-]+)", body)
+    ]
+    assert declared, "the template declares white-space for its tables"
+    sentences = pd.DataFrame({"단계": ["런북 페이지 실행"], "설명": ["배포 후 함수 5xx 비율 회귀 " * 30]})
+    wide = pd.DataFrame({f"column_{i:02d}_{'x' * 12}": [f"value_{i}_{'y' * 20}"] for i in range(40)})
+    finding = Finding(check="x.y", outcome=Outcome.WARN, section="§2", title="t", detail="긴 설명 " * 80)
+    shown = (page.table_html(sentences, "문장"), page.table_html(wide, "넓은 표"), page.findings_html([finding]))
+    outputs = [nbformat.v4.new_output("display_data", data={"text/html": html}) for html in shown]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("show()", outputs=outputs)]
+    evidence.export_html(nb, tmp_path / "r.html")
+    with report_in_chromium(tmp_path / "r.html") as view:
+        for selector, value in declared:
+            if not re.search(r"\b(td|th)\b", selector):
+                continue
+            computed = view.eval_on_selector_all(selector, "els => els.map(e => getComputedStyle(e).whiteSpace)")
+            assert computed, f"no cell matches {selector!r}: a rule for nothing"
+            assert value in computed, f"{selector} {{ white-space: {value} }} never applies: computed {set(computed)}"
+        boxes = view.eval_on_selector_all(".opsbook-scroll", "els => els.map(e => [e.scrollWidth, e.clientWidth])")
+        page_width = view.evaluate("document.documentElement.scrollWidth")
+    (sentence_box, wide_box, findings_box) = boxes
+    assert sentence_box[0] <= sentence_box[1] and findings_box[0] <= findings_box[1], "sentences wrap in their box"
+    assert wide_box[0] > wide_box[1], "a table wider than the page scrolls inside its box"
+    assert page_width <= 1280, f"the page itself scrolls sideways ({page_width} px): a table is cut or overflows"
+
+
+def test_checks_that_could_not_run_for_one_cause_are_one_banner_line():
+    """Six smoke cases blocked by one failed login were six identical ERROR lines (cut at five)."""
+    blocked = "실행 불가 (not run): main 계정 로그인 실패"
+    errors = [
+        Finding(
+            check=f"smoke.T{i}",
+            outcome=Outcome.ERROR,
+            section="§6",
+            title=f"T{i} 케이스",
+            detail=blocked,
+            cause=blocked,
+        )
+        for i in range(2, 8)
+    ]
+    other = Finding(check="x.query", outcome=Outcome.ERROR, section="§3", title="조회", detail="timeout")
+    html = page.verdict_html(Verdict.ERROR, [*errors, other, other])
+    lines = re.findall(r"<li>(.*?)</li>", html, re.S)
+    assert len(lines) == 2, lines
+    assert "6개 점검" in lines[0] and all(f"T{i} 케이스" in lines[0] for i in range(2, 8)), lines[0]
+    assert "조회: timeout" in lines[1]
+    assert "측정 실패 8건" in html, "the count still counts every check"

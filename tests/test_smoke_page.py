@@ -250,6 +250,17 @@ def test_login_loop_is_a_p0_fail_and_blocks_the_other_cases(smoke_run):
     commands = [m["command"] for m in payload["mitigations"]]
     assert commands[-1] == "vercel rollback web-prod" and "auth-login-notice" in commands[0]
     assert payload["exit_state"]["met"] is False
+    # the banner lists each failure once: the login loop (P0), then one line for the six cases it blocked
+    # and their six missing screenshots (it was the same "not run" sentence five times, cut at five)
+    html = (result.folder / "smoke.html").read_text(encoding="utf-8")
+    start = html.index("data-verdict=")
+    banner = html[start : html.index("</ul>", start)]
+    items = re.findall(r"<li>(.*?)</li>", banner, re.S)
+    blocked = [i for i in items if "실행 불가 (not run)" in i]
+    assert len(blocked) == 1, items
+    assert all(f"{cid} " in blocked[0] for cid in ("T2", "T3", "T4", "T5", "T6", "T7")), blocked
+    assert "12개 점검" in blocked[0] and "smoke.tester@example.com" not in blocked[0], blocked
+    assert len(items) == len(set(items)), items
 
 
 # --- a non-core issue, a case done by hand, a late smoke: CONDITIONAL PASS ---------------------

@@ -7,19 +7,48 @@ changed on a page is changed on the board.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from opslib import checks
 from opslib.auth import attempts
 from opslib.auth.attribution import attribute
 from opslib.auth.detection import login_rate_findings, read_requests
 from opslib.fetch import Fetched, QueryTiming, fetch, timings
+from opslib.measures import first_value
 from opslib.messaging.detection import backlog_finding, read_backlog, realtime_findings
 from opslib.payments import detection as payments_detection
-from opslib.results import Finding
+from opslib.results import Finding, Outcome
 from opslib.timewindow import Window
+
+# A state metric is a count of bad rows now (negative balances, overdue messages): 0 over an empty table
+# measured nothing. The column of alerts.state_rows that says whether its table holds any row, and why not.
+NO_ROWS = {
+    "payments.negative_balance": (
+        "user_wallets",
+        "사용자 지갑 계정 없음: 잔액을 잴 대상이 없음 (no user wallet account: nothing measured)",
+    ),
+    "messaging.scheduled_backlog": (
+        "messages",
+        "메시지 없음: 백로그를 잴 대상이 없음 (no message at all: nothing measured)",
+    ),
+}
+
+
+def on_data(found: Sequence[Finding], state: Fetched) -> tuple[Finding, ...]:
+    """Pure: a state metric whose table holds no row is NOT_EVALUATED (not OK, not a measured domain).
+    A probe that failed leaves the metric as its page judged it."""
+    out = []
+    for f in found:
+        rule = NO_ROWS.get(f.check)
+        held = first_value(state.frame, rule[0]) if rule and state.ok else None
+        if rule and f.outcome is Outcome.OK and held is not None and not bool(held):
+            f = checks.evaluate(checks.get(f.check), None, subject=f.subject, detail=rule[1])
+        out.append(f)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -39,8 +68,9 @@ def payments_metrics(conn: Connection, window: Window) -> Measured:
     success = [
         f for f in payments_detection.webhook_findings(hooks, no_reasons) if f.check == "payments.webhook_success_rate"
     ]
-    found = (*success, *payments_detection.balance_findings(balances))
-    return Measured(found, timings(hooks, balances))
+    state = fetch(conn, "alerts.state_rows", {})
+    found = on_data((*success, *payments_detection.balance_findings(balances)), state)
+    return Measured(found, timings(hooks, balances, state))
 
 
 def auth_metrics(conn: Connection, window: Window) -> Measured:
@@ -59,6 +89,6 @@ def messaging_metrics(conn: Connection, window: Window) -> Measured:
     backlog = fetch(conn, "messaging.backlog", {"until": window.until})
     realtime = fetch(conn, "messaging.realtime_latencies", window.params())
     latency = [f for f in realtime_findings(realtime) if f.check == "messaging.realtime_latency_p95"]
-    return Measured(
-        (backlog_finding(backlog, read_backlog(backlog, window.until)), *latency), timings(backlog, realtime)
-    )
+    state = fetch(conn, "alerts.state_rows", {})
+    found = on_data((backlog_finding(backlog, read_backlog(backlog, window.until)), *latency), state)
+    return Measured(found, timings(backlog, realtime, state))

@@ -54,7 +54,9 @@ def judge_logs(frame: pd.DataFrame, deployment: Deployment) -> list[Finding]:
     if not frame.empty:
         names += [str(n) for n in frame.loc[frame["period"] == "after", "function_name"] if str(n) not in names]
     if not names:
-        return [checks.evaluate(check, 0, detail="에러 로그 없음 (no error line in either window)")]
+        # no function to judge and no error after: silence, not a measured 0 (the drain may be empty)
+        detail = "판정할 함수 없음, 에러 로그 없음 (no judged function and no error line: nothing to compare)"
+        return [checks.evaluate(check, None, detail=detail)]
     out = []
     for fn in names:
         mine = frame[frame["function_name"] == fn] if not frame.empty else frame

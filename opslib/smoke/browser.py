@@ -90,6 +90,9 @@ class CaseRun:
     detail: str = ""
     severity: Severity | None = None  # of the failed step
     latency_s: float | None = None  # T4
+    # blocked: the failed login that stopped it, keyed by the account's email (masked when shown), not
+    # its role: T7's admin role runs on the main account unless given one, so one failure blocks both
+    blocked_by: str = ""
 
 
 class StepFailed(Exception):
@@ -310,6 +313,7 @@ def _run_case(plan: Plan, browser: Any, sessions: _Sessions, case: Case, facts: 
                 started,
                 time.monotonic() - t0,
                 f"실행 불가 (not run): {case.account} 계정 로그인 실패 ({why})",
+                blocked_by=f"실행 불가 (not run): {plan.accounts[case.account].email} 로그인 실패 ({why})",
             )
     context = new_context(browser, state)
     try:

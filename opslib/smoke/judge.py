@@ -119,7 +119,10 @@ def judge_browser(run: CaseRun) -> tuple[Finding, ...]:
     """A browser case: failed at its step's severity; passed with 5xx or script errors is a P2 issue
     ("에러 없음"); T4's latency judged against smoke.realtime_latency; not run is ERROR."""
     case = run.case
-    if run.status in ("blocked", "error"):
+    if run.status == "blocked":
+        # the account's failed login stopped this case and every other case of that account: one cause
+        return (_finding(case, Outcome.ERROR, run.detail, cause=mask_text(run.blocked_by or run.detail)),)
+    if run.status == "error":
         return (_finding(case, Outcome.ERROR, run.detail),)
     if run.status == "failed":
         sev = run.severity or case.severity
@@ -335,6 +338,8 @@ def check_evidence(plan: Plan, results: Mapping[str, CaseResult]) -> EvidenceChe
             }
         )
         if missing:
+            # a case that never ran (blocked by a failed login) has no screenshot for the same reason
+            blocked = next((f.cause for f in r.findings if f.outcome is Outcome.ERROR and f.cause), "")
             found.append(
                 Finding(
                     check="smoke.evidence",
@@ -343,6 +348,7 @@ def check_evidence(plan: Plan, results: Mapping[str, CaseResult]) -> EvidenceChe
                     section=f"{SECTION} 증적 요구사항 (필수)",
                     title=f"{cid} 증적 누락 (evidence missing)",
                     detail=f"{', '.join(missing)}: 증적 없이는 PASS 불가 (no PASS without evidence)",
+                    cause=blocked,
                 )
             )
     complete = not found
