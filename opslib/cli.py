@@ -577,6 +577,8 @@ def _cmd_action(args: argparse.Namespace) -> int:
             f"${db.ENV_URL} is set but the action has no credentials of its own: set "
             f"${db.ENV_ACTION_URL} or pass --database-url (an action never falls back to the demo database then)"
         )
+    if target:
+        db.normalise_url(target)  # a bad URL is refused before anything about it is printed
     print(f"database: {db.display_url(target) if target else 'embedded demo database (opsbook_demo)'}")
     outcome = actions.perform(
         args.name,

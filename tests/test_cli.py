@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from opslib.cli import build_parser, main
+from opslib.runbooks import RUNBOOKS
 from opslib.runner import ExitCode
 
 pytestmark = pytest.mark.demo_database  # the seed refusals check the default database is untouched
@@ -62,25 +63,50 @@ def test_unknown_runbook(capsys):
     assert "unknown runbook 'paymnets'" in err and "Traceback" not in err
 
 
-def test_unknown_parameter(capsys):
-    assert main(["run", "payments", "-p", "windw_minutes", "5"]) == ExitCode.USAGE
-    assert "unknown parameter 'windw_minutes'" in capsys.readouterr().err
+def _page_args(page: str, tmp_path, monkeypatch) -> list[str]:
+    """What a page needs besides the database to get past its checks (the rest are defaults)."""
+    if page == "incident":
+        (tmp_path / "wi").mkdir(exist_ok=True)
+        return ["-p", "wi_id", "WI-1", "-p", "evidence_dir", str(tmp_path / "wi")]
+    if page == "smoke":
+        monkeypatch.setenv("OPSBOOK_SMOKE_PASSWORD", "smoke-pw-for-the-test")
+        return ["-p", "base_url", "http://127.0.0.1:9", "-p", "test_email", "t@example.com"]
+    return []
+
+
+def _refused(page: str, args: list[str], tmp_path, monkeypatch, capsys) -> str:
+    """Run `opsbook run <page> ...`: it must be a usage error (one line, no traceback, nothing written)."""
+    out = tmp_path / "ev"
+    code = main(["run", page, *_page_args(page, tmp_path, monkeypatch), *args, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == ExitCode.USAGE, captured
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err and captured.out == ""
+    assert not out.exists(), "nothing half-written for a refused run"
+    return captured.err
+
+
+@pytest.mark.parametrize("page", RUNBOOKS)
+def test_unknown_parameter(page, tmp_path, monkeypatch, capsys):
+    assert "unknown parameter 'windw_minutes'" in _refused(
+        page, ["-p", "windw_minutes", "5"], tmp_path, monkeypatch, capsys
+    )
+
+
+COMMON_BAD_VALUES = [
+    ("window_minutes", "abc", "is not a valid int"),
+    ("window_minutes", "-5", "positive"),
+    ("until", "yesterday", "not an ISO-8601 time"),
+    ("environment", "prod", "must be one of"),
+]
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "message"),
-    [
-        ("window_minutes", "abc", "is not a valid int"),
-        ("window_minutes", "-5", "positive"),
-        ("until", "yesterday", "not an ISO-8601 time"),
-        ("business_date", "2026-13-01", "not a date"),
-        ("environment", "prod", "must be one of"),
-    ],
+    ("page", "name", "value", "message"),
+    [(page, *case) for page in RUNBOOKS for case in COMMON_BAD_VALUES]
+    + [("payments", "business_date", "2026-13-01", "not a date")],
 )
-def test_bad_parameter_values(name, value, message, capsys, tmp_path):
-    assert main(["run", "payments", "-p", name, value, "--out", str(tmp_path)]) == ExitCode.USAGE
-    assert message in capsys.readouterr().err
-    assert not any(tmp_path.iterdir()), "nothing half-written for a refused run"
+def test_bad_parameter_values(page, name, value, message, tmp_path, monkeypatch, capsys):
+    assert message in _refused(page, ["-p", name, value], tmp_path, monkeypatch, capsys)
 
 
 def test_secret_in_parameter_file_is_refused(tmp_path, capsys):
@@ -93,6 +119,29 @@ def test_secret_in_parameter_file_is_refused(tmp_path, capsys):
 def test_bad_url_is_a_usage_error(capsys):
     assert main(["run", "payments", "--database-url", "mysql://x@y/z"]) == ExitCode.USAGE
     assert "PostgreSQL URL" in capsys.readouterr().err
+
+
+# A generated password with an unencoded '@' is cut at its first '@' and the rest became the host:
+# printed on the console and written to result.json, the notebook and the HTML report.
+SPLIT_URL = "postgresql://reader:Pw@Tail-0f-Secret@127.0.0.1:9/app"
+
+
+@pytest.mark.parametrize("page", RUNBOOKS)
+@pytest.mark.parametrize("given", ["flag"])
+def test_a_password_with_an_unencoded_at_is_refused_without_showing_it(page, given, tmp_path, monkeypatch, capsys):
+    if given == "flag":
+        args = ["--database-url", SPLIT_URL]
+    else:
+        monkeypatch.setenv("OPSBOOK_DATABASE_URL", SPLIT_URL)
+        args = []
+    err = _refused(page, args, tmp_path, monkeypatch, capsys)
+    assert "%40" in err and "Tail-0f-Secret" not in err
+
+
+def test_an_action_with_an_unencoded_at_in_its_password_shows_none_of_it(monkeypatch, capsys):
+    assert main(["action", "payments-kill-switch", "--database-url", SPLIT_URL]) == ExitCode.USAGE
+    captured = capsys.readouterr()
+    assert "Tail-0f-Secret" not in captured.out + captured.err and "%40" in captured.err
 
 
 def test_console_script_runs_as_a_process():
