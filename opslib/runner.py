@@ -152,6 +152,13 @@ def prepare(
     values = runbooks.resolve_parameters(rb, params)
     if database_url:
         db.normalise_url(database_url)
+    elif db.configured_url():
+        # checked here as the flag is: a bad URL in the environment is a usage error, not a page
+        # that starts, fails in its first cell and leaves an ERROR bundle
+        try:
+            db.normalise_url(str(db.configured_url()))
+        except ConfigError as exc:
+            raise ConfigError(f"${db.ENV_URL}: {exc}") from None
     return rb, values
 
 

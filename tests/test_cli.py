@@ -127,7 +127,7 @@ SPLIT_URL = "postgresql://reader:Pw@Tail-0f-Secret@127.0.0.1:9/app"
 
 
 @pytest.mark.parametrize("page", RUNBOOKS)
-@pytest.mark.parametrize("given", ["flag"])
+@pytest.mark.parametrize("given", ["flag", "environment"])
 def test_a_password_with_an_unencoded_at_is_refused_without_showing_it(page, given, tmp_path, monkeypatch, capsys):
     if given == "flag":
         args = ["--database-url", SPLIT_URL]
@@ -136,6 +136,14 @@ def test_a_password_with_an_unencoded_at_is_refused_without_showing_it(page, giv
         args = []
     err = _refused(page, args, tmp_path, monkeypatch, capsys)
     assert "%40" in err and "Tail-0f-Secret" not in err
+
+
+@pytest.mark.parametrize("page", RUNBOOKS)
+def test_a_bad_url_in_the_environment_is_a_usage_error_before_the_page_starts(page, tmp_path, monkeypatch, capsys):
+    # it used to start the page, fail in its first cell and leave an ERROR bundle (exit 4)
+    monkeypatch.setenv("OPSBOOK_DATABASE_URL", "mysql://reader:S3cr3t-pw@db.example/app")
+    err = _refused(page, [], tmp_path, monkeypatch, capsys)
+    assert "$OPSBOOK_DATABASE_URL" in err and "PostgreSQL URL" in err and "S3cr3t" not in err
 
 
 def test_an_action_with_an_unencoded_at_in_its_password_shows_none_of_it(monkeypatch, capsys):
