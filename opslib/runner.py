@@ -353,7 +353,9 @@ def _execute(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    logging.getLogger("papermill").setLevel(logging.WARNING)
+    # papermill hands its logger to nbclient, which logs at ERROR when a cell times out or the kernel dies;
+    # the runner says the same in its own sentence (with what to do), so the console would say it twice
+    logging.getLogger("papermill").setLevel(logging.CRITICAL)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
     if on_event:
         on_event(f"executing {rb.notebook.name} ...")
