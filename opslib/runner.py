@@ -421,12 +421,15 @@ def _ended_early(exc: Exception, live: dict[str, Any], signals: _Signals, cell_t
     name = type(exc).__name__
     if signals.received is not None:
         return _Outcome(live["nb"], None, "Interrupted", live["cell"], signals.received)
+    # which step: the on-call engineer narrows that step's window, or knows what was left unmeasured
+    where = _where(live["nb"], live["cell"])
+    at = f" at {where}" if where else ""
     if name == "CellTimeoutError":
         sentence = (
-            f"a cell ran longer than {cell_timeout} s and was stopped (raise --cell-timeout or narrow the window)"
+            f"a cell ran longer than {cell_timeout} s and was stopped{at}; raise --cell-timeout or narrow the window"
         )
     elif name == "DeadKernelError":
-        sentence = "the notebook kernel died (out of memory?) before the page finished"
+        sentence = f"the notebook kernel died (out of memory?){at} before the page finished"
     else:
         sentence = _sentence(name, str(exc))
     return _Outcome(live["nb"], sentence, name, live["cell"])

@@ -202,6 +202,7 @@ def test_a_timeout_or_a_dead_kernel_is_one_sentence_on_the_console(contract_db, 
     assert done.stderr == "", done.stderr
     errors = [line for line in done.stdout.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and errors[0].startswith(f"error: {message}"), done.stdout
+    assert "at step 1 of 3 (1. step 1)" in errors[0], "the sentence says which step stopped"
     folder = _only_bundle(tmp_path / "ev")
     assert (folder / "payments.ipynb").is_file() and (folder / "payments.html").is_file()
     assert evidence.verify(folder) == []
