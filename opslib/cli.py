@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("runbook", help="runbook id, e.g. payments (see `opsbook list`)")
+    run.add_argument("runbook", help=f"the page to run: {_runbook_ids()} (parameters: `opsbook list`)")
     run.add_argument(
         "-p",
         "--parameter",
@@ -259,6 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_gate_parsers(sub)  # lint-migrations, check-branch, check-pr (no database)
     return p
+
+
+def _runbook_ids() -> str:
+    """'payments (§3-A) | cron (§3-F) | ...': at 3 a.m. `opsbook run --help` names the pages itself."""
+    from opslib.runbooks import RUNBOOKS  # light: no notebook is read
+
+    return " | ".join(f"{rb.id} ({rb.section})" for rb in RUNBOOKS.values())
 
 
 def _remember_parsers(subparsers: argparse._SubParsersAction) -> None:

@@ -57,6 +57,14 @@ def test_help_documents_exit_codes(capsys):
         assert word in out
 
 
+def test_run_help_names_every_page(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for rb in RUNBOOKS.values():
+        assert f"{rb.id} ({rb.section})" in out, rb.id
+
+
 def test_unknown_runbook(capsys):
     assert main(["run", "paymnets"]) == ExitCode.USAGE
     err = capsys.readouterr().err
