@@ -104,6 +104,10 @@ COMMON_BAD_VALUES = [
     ("window_minutes", "abc", "is not a valid int"),
     ("window_minutes", "-5", "positive"),
     ("until", "yesterday", "not an ISO-8601 time"),
+    # these overflowed the window arithmetic: a traceback and exit 1 (FAIL), or a cell that raised
+    ("window_minutes", "99999999999", "at most 527040"),
+    ("until", "0001-01-01T00:30+00:00", "out of range"),
+    ("until", "9999-12-31T23:59+00:00", "out of range"),
     ("environment", "prod", "must be one of"),
 ]
 
