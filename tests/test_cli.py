@@ -210,6 +210,16 @@ def test_a_parameter_given_twice_in_a_file_is_refused(tmp_path, capsys):
     assert "gives 'window_minutes' more than once" in capsys.readouterr().err
 
 
+def test_a_parameter_file_that_is_not_utf8_is_one_sentence(tmp_path, capsys):
+    # a traceback (UnicodeDecodeError) with exit 1, the code for "P0/P1 found"
+    f = tmp_path / "p.yaml"
+    f.write_bytes("window_minutes: 30\nenvironment: 운영\n".encode("euc-kr"))
+    assert main(["run", "payments", "-f", str(f), "--out", str(tmp_path / "ev")]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "is not UTF-8" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "ev").exists()
+
+
 def test_wi_flag_and_wi_parameter_must_agree(capsys):
     assert main(["run", "payments", "--wi", "WI-1", "-p", "wi_id", "WI-2"]) == ExitCode.USAGE
     assert "disagree" in capsys.readouterr().err
