@@ -342,8 +342,8 @@ def coerce(spec: ParameterSpec, raw: Any) -> Any:
     text = raw.strip() if isinstance(raw, str) else raw
     try:
         if spec.type == "int":
-            if isinstance(text, bool):
-                raise ValueError
+            if isinstance(text, bool) or (isinstance(text, float) and not text.is_integer()):
+                raise ValueError  # int(1.5) is 1: a YAML 1.5 would run a different page than asked
             return int(text)
         if spec.type == "float":
             return float(text)

@@ -220,6 +220,14 @@ def test_a_parameter_file_that_is_not_utf8_is_one_sentence(tmp_path, capsys):
     assert not (tmp_path / "ev").exists()
 
 
+def test_a_fraction_in_a_parameter_file_is_not_cut_to_an_int(tmp_path, capsys):
+    # YAML gives 1.5 as a float and int(1.5) is 1: the page ran a 1-minute window without a word
+    f = tmp_path / "p.yaml"
+    f.write_text("window_minutes: 1.5\n", encoding="utf-8")
+    assert main(["run", "payments", "-f", str(f), "--out", str(tmp_path / "ev")]) == ExitCode.USAGE
+    assert "window_minutes=1.5 is not a valid int" in capsys.readouterr().err
+
+
 def test_wi_flag_and_wi_parameter_must_agree(capsys):
     assert main(["run", "payments", "--wi", "WI-1", "-p", "wi_id", "WI-2"]) == ExitCode.USAGE
     assert "disagree" in capsys.readouterr().err
