@@ -336,9 +336,18 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return int(codes.INTERRUPTED)
 
 
+def _check_cell_timeout(seconds: int) -> None:
+    """0 or less reached nbclient as 'no timeout': a hung query would hold the page for ever, silently."""
+    if seconds < 1:
+        from opslib.errors import ConfigError
+
+        raise ConfigError(f"--cell-timeout {seconds} must be a positive number of seconds (default 300)")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from opslib import runbooks, runner
 
+    _check_cell_timeout(args.cell_timeout)
     given: dict[str, object] = {}
     if args.parameters_file:
         given.update(runbooks.load_parameter_file(args.parameters_file))
@@ -367,6 +376,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     from opslib.errors import ConfigError
 
     interval_s = watch.check_interval(args.interval)
+    _check_cell_timeout(args.cell_timeout)
     if args.count < 0:
         raise ConfigError("--count must be 0 (until stopped) or a positive number of runs")
     given: dict[str, object] = {}

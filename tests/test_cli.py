@@ -228,6 +228,16 @@ def test_a_fraction_in_a_parameter_file_is_not_cut_to_an_int(tmp_path, capsys):
     assert "window_minutes=1.5 is not a valid int" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["run", "watch"])
+@pytest.mark.parametrize("seconds", ["0", "-1"])
+def test_a_cell_timeout_that_is_not_positive_is_refused(command, seconds, tmp_path, capsys):
+    # nbclient took 0 or less as "no timeout at all", against what the help says
+    words = ["run", "payments"] if command == "run" else ["watch", "--count", "1"]
+    assert main([*words, "--cell-timeout", seconds, "--out", str(tmp_path / "ev")]) == ExitCode.USAGE
+    assert f"--cell-timeout {seconds} must be a positive number" in capsys.readouterr().err
+    assert not (tmp_path / "ev").exists()
+
+
 def test_wi_flag_and_wi_parameter_must_agree(capsys):
     assert main(["run", "payments", "--wi", "WI-1", "-p", "wi_id", "WI-2"]) == ExitCode.USAGE
     assert "disagree" in capsys.readouterr().err
