@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("runbook", help="runbook id, e.g. payments (see `opsbook list`)")
+    run.add_argument("runbook", help=f"the page to run: {_runbook_ids()} (parameters: `opsbook list`)")
     run.add_argument(
         "-p",
         "--parameter",
@@ -261,6 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _runbook_ids() -> str:
+    """'payments (§3-A) | cron (§3-F) | ...': at 3 a.m. `opsbook run --help` names the pages itself."""
+    from opslib.runbooks import RUNBOOKS  # light: no notebook is read
+
+    return " | ".join(f"{rb.id} ({rb.section})" for rb in RUNBOOKS.values())
+
+
 def _remember_parsers(subparsers: argparse._SubParsersAction) -> None:
     """Each subcommand's parser records itself in the namespace (for its own usage on errors)."""
     add = subparsers.add_parser
@@ -329,9 +336,18 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return int(codes.INTERRUPTED)
 
 
+def _check_cell_timeout(seconds: int) -> None:
+    """0 or less reached nbclient as 'no timeout': a hung query would hold the page for ever, silently."""
+    if seconds < 1:
+        from opslib.errors import ConfigError
+
+        raise ConfigError(f"--cell-timeout {seconds} must be a positive number of seconds (default 300)")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from opslib import runbooks, runner
 
+    _check_cell_timeout(args.cell_timeout)
     given: dict[str, object] = {}
     if args.parameters_file:
         given.update(runbooks.load_parameter_file(args.parameters_file))
@@ -360,6 +376,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     from opslib.errors import ConfigError
 
     interval_s = watch.check_interval(args.interval)
+    _check_cell_timeout(args.cell_timeout)
     if args.count < 0:
         raise ConfigError("--count must be 0 (until stopped) or a positive number of runs")
     given: dict[str, object] = {}
@@ -577,6 +594,8 @@ def _cmd_action(args: argparse.Namespace) -> int:
             f"${db.ENV_URL} is set but the action has no credentials of its own: set "
             f"${db.ENV_ACTION_URL} or pass --database-url (an action never falls back to the demo database then)"
         )
+    if target:
+        db.normalise_url(target)  # a bad URL is refused before anything about it is printed
     print(f"database: {db.display_url(target) if target else 'embedded demo database (opsbook_demo)'}")
     outcome = actions.perform(
         args.name,

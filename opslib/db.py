@@ -42,6 +42,11 @@ class Timeouts:
 
 def normalise_url(raw: str) -> URL:
     """Accept postgres://, postgresql:// or postgresql+psycopg:// URLs; always use psycopg 3."""
+    if _split_password(raw):
+        raise ConfigError(
+            "the database URL has more than one '@': write an '@' in the password as %40 "
+            "(the URL is not shown, as part of the password would be)"
+        )
     try:
         url = make_url(raw.strip())
     except Exception as exc:  # sqlalchemy raises ArgumentError with the URL in the text
@@ -51,8 +56,22 @@ def normalise_url(raw: str) -> URL:
     return url.set(drivername="postgresql+psycopg")
 
 
+def _split_password(url: str | URL) -> bool:
+    """A password with an unencoded '@' (common in generated passwords) is cut at its first '@':
+    the rest becomes the host, port, database or query, which messages and result.json print.
+    A URL object is judged by its host and database: the query may hide the rest (`p@ss?x`)."""
+    if isinstance(url, URL):
+        return "@" in (url.host or "") or "@" in (url.database or "")
+    return url.count("@") > 1
+
+
+SPLIT_PASSWORD = "<database URL with an unencoded '@' in its password: not shown>"
+
+
 def display_url(url: str | URL) -> str:
     """The URL as it may be printed: password hidden."""
+    if _split_password(url):
+        return SPLIT_PASSWORD
     try:
         u = url if isinstance(url, URL) else make_url(url)
     except Exception:
@@ -282,6 +301,8 @@ def display_host(url: str | URL) -> str:
 
     Never the user, the password (also not a ?password=) or the rest of the URL.
     """
+    if _split_password(url):
+        return SPLIT_PASSWORD
     try:
         u = url if isinstance(url, URL) else make_url(url)
     except Exception:

@@ -342,8 +342,8 @@ def coerce(spec: ParameterSpec, raw: Any) -> Any:
     text = raw.strip() if isinstance(raw, str) else raw
     try:
         if spec.type == "int":
-            if isinstance(text, bool):
-                raise ValueError
+            if isinstance(text, bool) or (isinstance(text, float) and not text.is_integer()):
+                raise ValueError  # int(1.5) is 1: a YAML 1.5 would run a different page than asked
             return int(text)
         if spec.type == "float":
             return float(text)
@@ -397,7 +397,13 @@ def load_parameter_file(path: str | Path) -> dict[str, Any]:
             return super().construct_mapping(node, deep=deep)
 
     try:
-        data = yaml.load(p.read_text(encoding="utf-8"), Loader=UniqueKeys) or {}  # a SafeLoader
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:  # a traceback with exit 1 (the code for "P0/P1 found") before
+        raise ConfigError(f"parameter file {p} is not UTF-8 text (save it as UTF-8)") from None
+    except OSError as exc:
+        raise ConfigError(f"parameter file {p} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        data = yaml.load(text, Loader=UniqueKeys) or {}  # a SafeLoader
     except yaml.YAMLError as exc:
         raise ConfigError(f"parameter file {p} is not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):

@@ -152,6 +152,13 @@ def prepare(
     values = runbooks.resolve_parameters(rb, params)
     if database_url:
         db.normalise_url(database_url)
+    elif db.configured_url():
+        # checked here as the flag is: a bad URL in the environment is a usage error, not a page
+        # that starts, fails in its first cell and leaves an ERROR bundle
+        try:
+            db.normalise_url(str(db.configured_url()))
+        except ConfigError as exc:
+            raise ConfigError(f"${db.ENV_URL}: {exc}") from None
     return rb, values
 
 
@@ -346,7 +353,9 @@ def _execute(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    logging.getLogger("papermill").setLevel(logging.WARNING)
+    # papermill hands its logger to nbclient, which logs at ERROR when a cell times out or the kernel dies;
+    # the runner says the same in its own sentence (with what to do), so the console would say it twice
+    logging.getLogger("papermill").setLevel(logging.CRITICAL)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
     if on_event:
         on_event(f"executing {rb.notebook.name} ...")
@@ -412,12 +421,15 @@ def _ended_early(exc: Exception, live: dict[str, Any], signals: _Signals, cell_t
     name = type(exc).__name__
     if signals.received is not None:
         return _Outcome(live["nb"], None, "Interrupted", live["cell"], signals.received)
+    # which step: the on-call engineer narrows that step's window, or knows what was left unmeasured
+    where = _where(live["nb"], live["cell"])
+    at = f" at {where}" if where else ""
     if name == "CellTimeoutError":
         sentence = (
-            f"a cell ran longer than {cell_timeout} s and was stopped (raise --cell-timeout or narrow the window)"
+            f"a cell ran longer than {cell_timeout} s and was stopped{at}; raise --cell-timeout or narrow the window"
         )
     elif name == "DeadKernelError":
-        sentence = "the notebook kernel died (out of memory?) before the page finished"
+        sentence = f"the notebook kernel died (out of memory?){at} before the page finished"
     else:
         sentence = _sentence(name, str(exc))
     return _Outcome(live["nb"], sentence, name, live["cell"])

@@ -41,6 +41,11 @@ class Window:
         return Window(self.since - timedelta(minutes=minutes), self.until)
 
 
+# The instants a page is asked about: this century. Outside it, the window arithmetic overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+MAX_WINDOW_MINUTES = 366 * 24 * 60
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -51,6 +56,10 @@ def parse_instant(text: str, *, name: str) -> datetime:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(f"parameter {name}={text!r} is not an ISO-8601 time (e.g. 2026-11-26T03:30+09:00)") from None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        # year 1 or 9999 (a typo, a placeholder) overflowed datetime arithmetic: a traceback with exit 1
+        # before the page started, or a cell that raised once it had
+        raise ConfigError(f"parameter {name}={text!r} is out of range (a time between {FIRST_YEAR} and {LAST_YEAR})")
     if value.tzinfo is None:
         value = value.replace(tzinfo=KST)
     return value.astimezone(UTC)
@@ -60,6 +69,11 @@ def window_from_parameters(since: str = "", until: str = "", window_minutes: int
     """The window a page measures: `until` defaults to now, `since` to until − window_minutes."""
     if window_minutes <= 0:
         raise ConfigError(f"parameter window_minutes={window_minutes} must be a positive number of minutes")
+    if window_minutes > MAX_WINDOW_MINUTES:
+        raise ConfigError(
+            f"parameter window_minutes={window_minutes} must be at most {MAX_WINDOW_MINUTES} (one year); "
+            "for an older window give since and until"
+        )
     end = parse_instant(until, name="until") if until else now_utc()
     start = parse_instant(since, name="since") if since else end - timedelta(minutes=window_minutes)
     return Window(start, end)

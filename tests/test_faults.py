@@ -181,6 +181,33 @@ def test_a_timeout_or_a_dead_kernel_keeps_the_partial_notebook_and_its_findings(
     assert evidence.verify(result.folder) == []
 
 
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("import time\ntime.sleep(600)", "a cell ran longer than 2 s"),
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "the notebook kernel died"),
+    ],
+    ids=["timeout", "kernel-death"],
+)
+def test_a_timeout_or_a_dead_kernel_is_one_sentence_on_the_console(contract_db, tmp_path, cell, message):
+    # nbclient logged its own line to stderr ("Timeout waiting for execute reply (2s).") beside the
+    # runner's sentence: two messages, one of them without the what-to-do. The fault is the page's first
+    # step, so the test needs no time for the page's own queries.
+    nbdir = _notebook_dir(tmp_path / "nb", cell, OPEN, "book.finish()")
+    done = _opsbook(
+        "run", "payments", "--database-url", contract_db.reader, "--out", str(tmp_path / "ev"), "--cell-timeout", "2",
+        env=_env(OPSBOOK_NOTEBOOKS=str(nbdir)),
+    )  # fmt: skip
+    assert done.returncode == runner.ExitCode.ERROR, done
+    assert done.stderr == "", done.stderr
+    errors = [line for line in done.stdout.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {message}"), done.stdout
+    assert "at step 1 of 3 (1. step 1)" in errors[0], "the sentence says which step stopped"
+    folder = _only_bundle(tmp_path / "ev")
+    assert (folder / "payments.ipynb").is_file() and (folder / "payments.html").is_file()
+    assert evidence.verify(folder) == []
+
+
 # --- 3. disk errors -------------------------------------------------------------------------
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root (CI runs as root)")

@@ -146,6 +146,17 @@ def test_empty_contract_database_gives_a_clean_verdict(contract_db, tmp_path):
     assert not [f for f in result.findings if f.outcome is Outcome.ERROR]
 
 
+def test_a_mistyped_private_bucket_is_said_in_the_dry_run_and_the_page_goes_on(contract_db, tmp_path):
+    # the dry-run raised "storage bucket 'nope' does not exist" and the page stopped at that step (ERROR,
+    # exit 4): its exit condition and the steps after it were not measured
+    result = runner.run("storage", {"private_bucket": "nope"}, database_url=contract_db.reader, out_dir=tmp_path)
+    assert result.error is None and result.verdict is not Verdict.ERROR, result.error
+    report = (result.folder / "storage.html").read_text(encoding="utf-8")
+    assert "storage bucket &#x27;nope&#x27; does not exist" in report and "private_bucket" in report
+    data = json.loads((result.folder / "result.json").read_text(encoding="utf-8"))
+    assert data.get("exit_state") is not None, "the exit condition after the dry-run was measured"
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [("probe_timeout_s", "120"), ("bucket_quota_gb", "0"), ("exit_hold_minutes", "0"), ("probe_path", "../x")],

@@ -57,7 +57,22 @@ def plan(conn: Connection, request: ActionRequest) -> ActionOutcome:
     """Dry-run: the flag before/after and the objects affected; writes nothing."""
     bucket = _bucket(request)
     wanted = request.undo  # the action makes private; undo makes public again
-    before = _row(queries.run(conn, "actions.bucket_read", {"bucket_id": bucket}).frame, bucket)
+    frame = queries.run(conn, "actions.bucket_read", {"bucket_id": bucket}).frame
+    if frame.empty:
+        # a plan, not a refusal: the storage page shows it (a mistyped private_bucket stopped the page
+        # there, leaving its exit condition unmeasured); --confirm still refuses it in _row
+        return ActionOutcome(
+            NAME,
+            bucket,
+            False,
+            False,
+            None,
+            None,
+            (),
+            f"storage bucket {bucket!r} does not exist: nothing to switch (check the name, the storage page's "
+            "private_bucket parameter, against storage.buckets)",
+        )
+    before = _row(frame, bucket)
     changed = before["public"] != wanted
     after = _after(before, wanted) if changed else before
     audit = ({"action": AUDIT_ACTION, "target_type": "storage_bucket", "target_id": bucket},) if changed else ()
