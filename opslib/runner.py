@@ -372,26 +372,29 @@ def _execute(
 
     with _kernel_environment(url, output.parent):
         try:
-            papermill.execute_notebook(
-                str(rb.notebook),
-                str(partial),
-                parameters=dict(values),
-                kernel_name="python3",
-                # Saving after every cell re-validates and rewrites the whole notebook (~0.45 s a run).
-                # papermill writes the output once at the end, also when a cell raised; for the other
-                # endings (timeout, dead kernel, signal) the runner writes nbclient's in-memory notebook.
-                request_save_on_cell_execute=False,
-                progress_bar=progress,
-                log_output=False,
-                execution_timeout=cell_timeout,
-                start_timeout=60,
-                shutdown_kernel="immediate",
-                # the kernel's "running over TCP without encryption" notice is noise on every run (loopback only)
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                cwd=str(rb.notebook.parent),
-                # nbclient's hooks: once the kernel answers (before the first cell), and at each cell
-                on_notebook_start=notebook_started,
-                on_cell_start=cell_started,
+            _with_kernel_port_retry(
+                lambda: papermill.execute_notebook(
+                    str(rb.notebook),
+                    str(partial),
+                    parameters=dict(values),
+                    kernel_name="python3",
+                    # Saving after every cell re-validates and rewrites the whole notebook (~0.45 s a run).
+                    # papermill writes the output once at the end, also when a cell raised; for the other
+                    # endings (timeout, dead kernel, signal) the runner writes nbclient's in-memory notebook.
+                    request_save_on_cell_execute=False,
+                    progress_bar=progress,
+                    log_output=False,
+                    execution_timeout=cell_timeout,
+                    start_timeout=60,
+                    shutdown_kernel="immediate",
+                    # the kernel's "running over TCP without encryption" notice is noise on every run (loopback only)
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                    cwd=str(rb.notebook.parent),
+                    # nbclient's hooks: once the kernel answers (before the first cell), and at each cell
+                    on_notebook_start=notebook_started,
+                    on_cell_start=cell_started,
+                ),
+                live,
             )
         except PapermillExecutionError as exc:
             if signals.received is not None:  # the kernel was interrupted for us
@@ -415,6 +418,28 @@ def _execute(
         outcome.error = _interrupted_sentence(name, _where(outcome.nb, outcome.failed_cell))
     _keep_notebook(outcome, partial, output)
     return outcome
+
+
+KERNEL_START_TRIES = 3
+_KERNEL_START_FAILURES = ("ZMQError", "RuntimeError", "DeadKernelError")
+
+
+def _with_kernel_port_retry(execute: Callable[[], Any], live: dict[str, Any]) -> Any:
+    """Run execute(); start again when the kernel could not bind its ports before it ran anything.
+
+    jupyter_client picks free ports by binding and releasing them, and the kernel binds them a moment
+    later: under parallel runs another process can take one in between (ZMQError "Address already in
+    use"). The kernel exits and never answers: nothing has run, so starting again is safe. Once the
+    kernel answered (live["nb"] is set by on_notebook_start), any error is the page's."""
+    for attempt in range(KERNEL_START_TRIES):
+        try:
+            return execute()
+        except Exception as exc:
+            # the kernel exits on the bind error: the client sees a kernel that died before answering
+            never_started = live["nb"] is None and type(exc).__name__ in _KERNEL_START_FAILURES
+            if not never_started or attempt == KERNEL_START_TRIES - 1:
+                raise
+    return None
 
 
 def _ended_early(exc: Exception, live: dict[str, Any], signals: _Signals, cell_timeout: int) -> _Outcome:

@@ -4,8 +4,9 @@ Injected: from the incident's start a debugging change in ops-manage (the admin 
 writes one extra console line per invocation, a complete §4-B JSON line whose `message` quotes the
 user record it handled: an unmasked email and Korean mobile number (010-xxxx-xxxx and the +82 form),
 its `actor_id` a user's raw uuid instead of a masked id, and on one line in five a card number the
-admin pasted (a Luhn-valid test Visa; always on one of six extra lines spread over the incident, since
-a quiet hour has few admin calls). Every other field follows the standard, so only the PII check fires.
+admin pasted (a Luhn-valid test Visa). Six extra lines spread over the incident carry each kind at
+least once (one a card, one a raw uuid in actor_id), since a quiet hour may have no admin call at all.
+Every other field follows the standard, so only the PII check fires.
 
 Ground truth: logs.pii P1 (security: raw personal data in the logs).
 """
@@ -44,7 +45,8 @@ def inject(conn: psycopg.Connection, ctx: ScenarioContext) -> None:
         WHERE e.function_name = 'ops-manage' AND e."timestamp" >= p.incident_start
         """
     )
-    # a quiet hour has few admin calls: six more lines whenever the incident falls, one with the card number
+    # a quiet hour may have no admin call: six more lines whenever the incident falls, one with the card
+    # number and one with a raw user uuid as actor_id
     conn.execute(
         """
         INSERT INTO logs.function_logs (id, "timestamp", function_name, level, execution_id, event_message, metadata)
@@ -53,7 +55,9 @@ def inject(conn: psycopg.Connection, ctx: ScenarioContext) -> None:
                jsonb_build_object(
                  'env', 'production', 'release', 'ops-manage@v23', 'platform', 'edge',
                  'request_id', md5(i::text || ':pii-exec'), 'severity', 'info', 'event', 'admin.user.viewed',
-                 'domain', 'admin', 'actor_id', 'user_' || left(md5(i::text), 8),
+                 'domain', 'admin',
+                 'actor_id', CASE WHEN i = 4 THEN (SELECT id::text FROM auth.users ORDER BY id LIMIT 1)
+                                  ELSE 'user_' || left(md5(i::text), 8) END,
                  'message', 'contact fan' || i || '.kim@example.com, phone 0101234' || lpad(i::text, 4, '0')
                             || CASE WHEN i = 2 THEN ', card 4111-1111-1111-1111' ELSE '' END)::text,
                '{}'::jsonb
