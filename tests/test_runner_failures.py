@@ -149,3 +149,38 @@ def test_a_database_without_the_contract_is_one_sentence(notebooks, tmp_path):
     assert result.verdict is Verdict.ERROR
     assert result.error.startswith("this database has none of the app contract's tables")
     assert "\n" not in result.error
+
+
+class ZMQError(Exception):
+    """Named as pyzmq's: the runner tells a kernel's failed port bind by the exception's name."""
+
+
+def _failing(error: Exception, tries: list[int], succeed_on: int | None = None):
+    def execute() -> str:
+        tries.append(1)
+        if succeed_on is not None and len(tries) >= succeed_on:
+            return "ran"
+        raise error
+
+    return execute
+
+
+def test_a_kernel_that_died_before_answering_is_started_again_and_a_page_error_is_not():
+    from opslib.runner import KERNEL_START_TRIES, _with_kernel_port_retry
+
+    busy = ZMQError("Address already in use (addr='tcp://127.0.0.1:52373')")
+    tries: list[int] = []
+    assert _with_kernel_port_retry(_failing(busy, tries, succeed_on=2), {"nb": None}) == "ran"
+    assert len(tries) == 2
+
+    # once the kernel answered (on_notebook_start set the notebook), the error is the page's: no retry
+    tries = []
+    with pytest.raises(ZMQError):
+        _with_kernel_port_retry(_failing(busy, tries), {"nb": object()})
+    assert len(tries) == 1
+
+    # a kernel that never starts is given up after KERNEL_START_TRIES, with its own error
+    tries = []
+    with pytest.raises(RuntimeError, match="died before replying"):
+        _with_kernel_port_retry(_failing(RuntimeError("Kernel died before replying"), tries), {"nb": None})
+    assert len(tries) == KERNEL_START_TRIES
